@@ -1,0 +1,14 @@
+#include "CJPKIShims.h"
+
+void jpki_OPENSSL_free(void *ptr) { OPENSSL_free(ptr); }
+long jpki_BIO_get_mem_data(BIO *bio, char **out) { return BIO_get_mem_data(bio, out); }
+
+STACK_OF(X509) *jpki_sk_X509_new_null(void) { return sk_X509_new_null(); }
+int jpki_sk_X509_push(STACK_OF(X509) *stack, X509 *cert) { return sk_X509_push(stack, cert); }
+int jpki_sk_X509_num(const STACK_OF(X509) *stack) { return sk_X509_num(stack); }
+X509 *jpki_sk_X509_value(const STACK_OF(X509) *stack, int index) { return sk_X509_value(stack, index); }
+void jpki_sk_X509_pop_free(STACK_OF(X509) *stack) { sk_X509_pop_free(stack, X509_free); }
+void jpki_sk_X509_free(STACK_OF(X509) *stack) { sk_X509_free(stack); }
+
+int jpki_X509_get_ext_count(const X509 *cert) { return X509_get_ext_count(cert); }
+unsigned long jpki_name_print_flags(void) { return XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB; }

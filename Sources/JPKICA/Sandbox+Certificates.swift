@@ -1,0 +1,45 @@
+import DERKit
+import Foundation
+import JPKIDomain
+import JPKIStore
+import OpenSSLKit
+
+extension Sandbox {
+    /// Normalises a serial as users type it (any case, optional colons) to the stored form.
+    public static func normalizeSerial(_ text: String) throws -> String {
+        let hex = text.replacingOccurrences(of: ":", with: "").uppercased()
+        guard !hex.isEmpty, hex.count <= 64, hex.allSatisfy(\.isHexDigit) else {
+            throw SandboxError.invalid("\"\(text)\" is not a serial number (hexadecimal, e.g. 5A0F…)")
+        }
+        return hex
+    }
+
+    public func certificate(serial text: String) throws -> CertificateRecord {
+        let serial = try Self.normalizeSerial(text)
+        guard let record = try store.read({ try $0.certificate(serial: serial) }) else {
+            throw SandboxError.notFound("no certificate with serial \(serial); `jpki-sandbox cert list` shows them")
+        }
+        return record
+    }
+
+    public func certificates(residentID: Int64? = nil, kind: CertificateKind? = nil, limit: Int = 1000) throws -> [CertificateRecord] {
+        try store.read { try $0.certificates(residentID: residentID, kind: kind, limit: limit) }
+    }
+
+    /// A PKCS#12 with the certificate's key, the certificate and its root (export).
+    public func exportPKCS12(serial: String, password: String) throws -> [UInt8] {
+        guard !password.isEmpty else { throw SandboxError.invalid("give a non-empty --password for the PKCS#12 file") }
+        let record = try certificate(serial: serial)
+        let cert = try Certificate(der: record.der)
+        let key = try PrivateKey(pem: record.keyPEM)
+        return try PKCS12.make(key: key, certificate: cert, chain: [root(record.kind).certificate], password: password,
+                               friendlyName: "JPKI Sandbox \(record.kind.englishName) \(record.serial)")
+    }
+
+    /// The certificate, its key and its root as PEM text (export --pem).
+    public func exportPEMBundle(serial: String) throws -> String {
+        let record = try certificate(serial: serial)
+        let cert = try Certificate(der: record.der)
+        return try cert.pem() + record.keyPEM + root(record.kind).pem
+    }
+}

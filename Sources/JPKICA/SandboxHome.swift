@@ -1,0 +1,35 @@
+import Foundation
+import JPKIDomain
+
+/// The files of one sandbox. The folder is private (0700); CA keys are 0600.
+public struct SandboxHome: Sendable {
+    public let url: URL
+
+    public init(_ url: URL) { self.url = url.standardizedFileURL }
+
+    /// `--home`, else `$JPKI_SANDBOX_HOME`, else `./.jpki-sandbox`.
+    public static func resolve(_ option: String?) -> SandboxHome {
+        let path = option ?? ProcessInfo.processInfo.environment["JPKI_SANDBOX_HOME"] ?? ".jpki-sandbox"
+        return SandboxHome(URL(fileURLWithPath: path))
+    }
+
+    public var database: URL { url.appendingPathComponent("sandbox.sqlite") }
+    public var municipalities: URL { url.appendingPathComponent("municipalities.json") }
+    public var keysFolder: URL { url.appendingPathComponent("keys") }
+    public func rootKey(_ kind: CertificateKind) -> URL { keysFolder.appendingPathComponent("\(kind.rawValue)-root.key") }
+    public func rootCertificate(_ kind: CertificateKind) -> URL { url.appendingPathComponent("\(kind.rawValue)-root.pem") }
+
+    public var exists: Bool { FileManager.default.fileExists(atPath: database.path) }
+
+    /// Writes a file that only the owner may read, durably (fsync) before returning.
+    static func writePrivate(_ bytes: [UInt8], to url: URL) throws {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw SandboxError("io", "cannot create \(url.path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        try bytes.withUnsafeBytes { raw in
+            guard write(fd, raw.baseAddress, raw.count) == raw.count, fsync(fd) == 0 else {
+                throw SandboxError("io", "cannot write \(url.path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}

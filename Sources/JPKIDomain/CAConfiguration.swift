@@ -1,0 +1,69 @@
+import DERKit
+
+/// One of the two roots (signing, authentication) as configured in `ca-config/sandbox.toml`.
+public struct RootConfiguration: Sendable, Codable, Hashable {
+    public var subject: DistinguishedName
+    /// The policy OID every leaf of this root carries (critical certificatePolicies).
+    public var policyOID: String
+    /// The CPS qualifier's URL.
+    public var cpsURL: String
+    public var validityYears: Int
+
+    public init(subject: DistinguishedName, policyOID: String, cpsURL: String, validityYears: Int) {
+        self.subject = subject; self.policyOID = policyOID; self.cpsURL = cpsURL; self.validityYears = validityYears
+    }
+}
+
+/// The sandbox CA's configuration: roots, URLs, cost of PIN hashing.
+public struct CAConfiguration: Sendable, Codable, Hashable {
+    public var sign: RootConfiguration
+    public var auth: RootConfiguration
+    /// The DirName of the roots' subjectAltName and the leaves' issuerAltName (`C=JP, O=公的個人認証サービス`).
+    public var alternativeName: DistinguishedName
+    /// Base of the URLs written into certificates (CRL distribution points, OCSP), e.g. `http://127.0.0.1:8080`.
+    public var publicBaseURL: String
+    /// Whether leaves carry an AIA OCSP URL.
+    public var ocspInCertificates: Bool
+    /// The OCSP URL; defaults to `<publicBaseURL>/ocsp`.
+    public var ocspURL: String?
+    /// PBKDF2-HMAC-SHA256 iterations for stored PINs.
+    public var pinHashIterations: Int
+    /// How long a CRL is valid (thisUpdate → nextUpdate), in hours.
+    public var crlValidityHours: Int
+
+    public init(sign: RootConfiguration, auth: RootConfiguration, alternativeName: DistinguishedName, publicBaseURL: String,
+                ocspInCertificates: Bool, ocspURL: String?, pinHashIterations: Int, crlValidityHours: Int) {
+        self.sign = sign; self.auth = auth; self.alternativeName = alternativeName; self.publicBaseURL = publicBaseURL
+        self.ocspInCertificates = ocspInCertificates; self.ocspURL = ocspURL
+        self.pinHashIterations = pinHashIterations; self.crlValidityHours = crlValidityHours
+    }
+
+    public func root(_ kind: CertificateKind) -> RootConfiguration { kind == .sign ? sign : auth }
+
+    public var effectiveOCSPURL: String { ocspURL ?? "\(trimmedBase)/ocsp" }
+    var trimmedBase: String { publicBaseURL.hasSuffix("/") ? String(publicBaseURL.dropLast()) : publicBaseURL }
+
+    /// The HTTP URL of a municipality's CRL partition.
+    public func crlURL(kind: CertificateKind, municipalityCode: String) -> String {
+        "\(trimmedBase)/crl/\(kind.rawValue)/\(municipalityCode).crl"
+    }
+
+    /// The HTTP URL of a root's full CRL.
+    public func fullCRLURL(kind: CertificateKind) -> String { "\(trimmedBase)/crl/\(kind.rawValue).crl" }
+
+    /// The sandbox defaults: real JPKI structure with `O=JPKI-SANDBOX`, production policy OIDs.
+    public static let defaults = CAConfiguration(
+        sign: RootConfiguration(
+            subject: DistinguishedName([.init(oid: "2.5.4.6", value: "JP"), .init(oid: "2.5.4.10", value: "JPKI-SANDBOX"),
+                                        .init(oid: "2.5.4.11", value: "JPKI for digital signature"),
+                                        .init(oid: "2.5.4.11", value: "Japan Agency for Local Authority Information Systems")]),
+            policyOID: "1.2.392.200149.8.5.1.1.20", cpsURL: "http://127.0.0.1:8080/cps", validityYears: 20),
+        auth: RootConfiguration(
+            subject: DistinguishedName([.init(oid: "2.5.4.6", value: "JP"), .init(oid: "2.5.4.10", value: "JPKI-SANDBOX"),
+                                        .init(oid: "2.5.4.11", value: "JPKI for user authentication"),
+                                        .init(oid: "2.5.4.11", value: "Japan Agency for Local Authority Information Systems")]),
+            policyOID: "1.2.392.200149.8.5.1.3.30", cpsURL: "http://127.0.0.1:8080/cps", validityYears: 20),
+        alternativeName: DistinguishedName([.init(oid: "2.5.4.6", value: "JP"), .init(oid: "2.5.4.10", value: "公的個人認証サービス")]),
+        publicBaseURL: "http://127.0.0.1:8080", ocspInCertificates: true, ocspURL: nil,
+        pinHashIterations: 50_000, crlValidityHours: 24)
+}
