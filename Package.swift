@@ -41,7 +41,11 @@ let package = Package(
             "JPKICA", "JPKIDomain", "OpenSSLKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "jpki-sandbox", dependencies: ["JPKISandboxCLI"]),
+        .executableTarget(name: "jpki-sandbox", dependencies: [
+            "JPKISandboxCLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "DERKit"]),
         .testTarget(name: "JPKIDomainTests", dependencies: ["JPKIDomain"]),

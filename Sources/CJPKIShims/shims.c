@@ -11,4 +11,4 @@ void jpki_sk_X509_pop_free(STACK_OF(X509) *stack) { sk_X509_pop_free(stack, X509
 void jpki_sk_X509_free(STACK_OF(X509) *stack) { sk_X509_free(stack); }
 
 int jpki_X509_get_ext_count(const X509 *cert) { return X509_get_ext_count(cert); }
-unsigned long jpki_name_print_flags(void) { return XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB; }
+unsigned long jpki_name_print_flags(void) { return (XN_FLAG_ONELINE & ~XN_FLAG_SPC_EQ & ~ASN1_STRFLGS_ESC_MSB); }

@@ -62,7 +62,7 @@ public final class Certificate: @unchecked Sendable {
         return Date(timeIntervalSince1970: TimeInterval(timegm(&tm)))
     }
 
-    /// The subject in OpenSSL's one-line RFC 2253 form, UTF-8 kept as is.
+    /// The subject in certificate order, `C=JP, O=…, CN=…`, UTF-8 kept as is.
     public var subjectText: String { Self.text(X509_get_subject_name(pointer)) }
     public var issuerText: String { Self.text(X509_get_issuer_name(pointer)) }
 

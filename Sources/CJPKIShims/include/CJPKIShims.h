@@ -20,6 +20,6 @@ void jpki_sk_X509_pop_free(STACK_OF(X509) *stack);
 void jpki_sk_X509_free(STACK_OF(X509) *stack);
 
 int jpki_X509_get_ext_count(const X509 *cert);
-/// RFC 2253 one-line form with UTF-8 left unescaped.
+/// One-line form in certificate order (C=JP, O=…), UTF-8 left unescaped.
 unsigned long jpki_name_print_flags(void);
 #endif

@@ -1,0 +1,275 @@
+import ArgumentParser
+import Foundation
+import JPKICA
+import JPKIDomain
+import JPKIStore
+import OpenSSLKit
+
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create a sandbox: two self-signed RSA-2048 roots (signing, authentication) and an empty register.",
+        discussion: "Reads the configuration (DNs, policy OIDs, CPS URL, validity, public base URL) and refuses to overwrite an existing sandbox.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The CA configuration.") var config = "ca-config/sandbox.toml"
+
+    func run() throws {
+        try global.run {
+            let sandbox = try Sandbox.initialize(home: global.sandboxHome, configFile: URL(fileURLWithPath: config), at: try global.atDate())
+            return .object([
+                ("home", .string(sandbox.home.url.path)),
+                ("roots", .array(CertificateKind.allCases.map { kind in
+                    let root = sandbox.root(kind)
+                    return .object([
+                        ("kind", .string(kind.rawValue)),
+                        ("subject", .string(root.certificate.subjectText)),
+                        ("serial", .string(root.certificate.serialHex)),
+                        ("notAfter", View.time(root.certificate.notAfter)),
+                        ("file", .string(sandbox.home.rootCertificate(kind).path)),
+                    ])
+                })),
+            ])
+        }
+    }
+}
+
+struct ResidentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resident", abstract: "Register and look up residents (the four basic details).",
+        subcommands: [Add.self, Show.self, List.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a resident.",
+            discussion: """
+            The name takes an ASCII or ideographic space between surname and given name and is stored with U+3000. \
+            Characters outside JIS X 0208 are replaced by 〓 and flagged. The address is written from the prefecture on; \
+            its digits and hyphens become full-width. Example:
+              jpki-sandbox resident add --name "山田 太郎" --birth 1980-12-31 --sex male --address "埼玉県川越市元町1丁目3番地1"
+            """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "氏名: surname and given name, separated by a space.") var name: String
+        @Option(help: ArgumentHelp("生年月日, YYYY-MM-DD.", valueName: "YYYY-MM-DD")) var birth: String
+        @Option(help: ArgumentHelp("性別: male, female or unknown.", valueName: "male|female|unknown")) var sex: String
+        @Option(help: "住所, from the prefecture on (200 characters at most).") var address: String
+        @Option(help: ArgumentHelp("Last day of a foreign resident's period of stay; it bounds the card and certificates.", valueName: "YYYY-MM-DD"))
+        var residenceUntil: String?
+        @Flag(help: "成年被後見人: an adult ward, who may not hold a signing certificate.") var adultWard = false
+
+        func run() throws {
+            try global.run {
+                let sandbox = try global.openSandbox()
+                return View.resident(try sandbox.addResident(name: name, birth: birth, sex: sex, address: address,
+                                                             residenceUntil: residenceUntil, adultWard: adultWard))
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a resident with their cards and certificates.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Resident id.") var id: Int64
+
+        func run() throws {
+            try global.run {
+                let sandbox = try global.openSandbox()
+                let now = try sandbox.now()
+                guard case .object(var fields) = View.resident(try sandbox.resident(id: id)) else { return .null }
+                let cards = try sandbox.store.read { tx in try tx.cards(residentID: id).map { ($0, try tx.certificates(cardID: $0.id)) } }
+                fields.append(("cards", .array(cards.map { View.card($0.0, certificates: $0.1, now: now) })))
+                return .object(fields)
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List residents.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "At most this many.") var limit = 100
+        @Option(help: "Skip this many.") var offset = 0
+
+        func run() throws {
+            try global.run {
+                let sandbox = try global.openSandbox()
+                return .object([("residents", .array(try sandbox.residents(limit: limit, offset: offset).map(View.resident)))])
+            }
+        }
+    }
+}
+
+struct CardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "card", abstract: "Issue and look up My Number Cards and their certificates.",
+        subcommands: [Issue.self, Show.self])
+
+    struct Issue: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue a card with its authentication certificate and, when the holder may have one, its signing certificate.",
+            discussion: """
+            Signing certificates are not issued to under-15s nor to adult wards; the answer says why none was. \
+            Validity: 5th birthday after issuance, bounded by the card (10th birthday for adults, 5th for minors) and \
+            by a foreign resident's period of stay; notAfter is 23:59:59 JST of the last day.
+            PINs: signing 6–16 of A–Z and 0–9 mixing both; authentication exactly 4 digits.
+            """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Resident id.") var resident: Int64
+        @Option(help: "署名用パスワード: 6–16 of A–Z and 0–9, mixing letters and digits. Not needed when no signing certificate is issued.")
+        var signPin: String?
+        @Option(help: "利用者証明用暗証番号: 4 digits.") var authPin: String
+        @Option(help: ArgumentHelp("Who applies: self, legal-representative or agent.", valueName: "self|legal-representative|agent"))
+        var applicant: String = "self"
+
+        func run() throws {
+            try global.run {
+                let sandbox = try global.openSandbox()
+                guard let who = Applicant(rawValue: applicant) else {
+                    throw SandboxError.invalid("--applicant must be self, legal-representative or agent, not \"\(applicant)\"")
+                }
+                let result = try sandbox.issueCard(residentID: resident, signPIN: signPin, authPIN: authPin, applicant: who)
+                let now = try sandbox.now()
+                guard case .object(var fields) = View.card(result.card, certificates: result.certificates, now: now) else { return .null }
+                fields.append(("validity", .object(
+                    [("card", .string("\(result.cardLimit.day) (\(result.cardLimit.limit.rawValue))"))] +
+                    result.limits.sorted { $0.key.rawValue > $1.key.rawValue }.map { ($0.key.rawValue, .string("\($0.value.day) (\($0.value.limit.rawValue))")) })))
+                if !result.notIssued.isEmpty {
+                    fields.append(("notIssued", .array(result.notIssued.map { .object([("kind", .string($0.key.rawValue)), ("reason", .string($0.value))]) })))
+                }
+                return .object(fields)
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a card and its certificates.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Card id.") var id: Int64
+
+        func run() throws {
+            try global.run {
+                let sandbox = try global.openSandbox()
+                let card = try sandbox.card(id: id)
+                return View.card(card, certificates: try sandbox.store.read { try $0.certificates(cardID: id) }, now: try sandbox.now())
+            }
+        }
+    }
+}
+
+struct CertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cert", abstract: "Look up certificates.", subcommands: [Show.self, List.self])
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a certificate: status, validity, subject and PEM.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Serial number (hexadecimal).") var serial: String
+
+        func run() throws {
+            try global.run {
+                let sandbox = try global.openSandbox()
+                return try View.certificate(try sandbox.certificate(serial: serial), now: try sandbox.now())
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List certificates, newest first.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this resident's.") var resident: Int64?
+        @Option(help: ArgumentHelp("Only this kind: sign or auth.", valueName: "sign|auth")) var kind: String?
+        @Option(help: "At most this many.") var limit = 100
+
+        func run() throws {
+            try global.run {
+                let sandbox = try global.openSandbox()
+                var k: CertificateKind?
+                if let kind {
+                    guard let parsed = CertificateKind(rawValue: kind) else { throw SandboxError.invalid("--kind must be sign or auth") }
+                    k = parsed
+                }
+                let now = try sandbox.now()
+                return .object([("certificates", .array(try sandbox.certificates(residentID: resident, kind: k, limit: limit).map { View.certificateSummary($0, now: now) }))])
+            }
+        }
+    }
+}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export a test identity: PKCS#12 (key, certificate, root) or a PEM bundle.",
+        discussion: "PKCS#12 uses AES-256-CBC and an HMAC-SHA-256 MAC (OpenSSL 3 defaults); `openssl pkcs12 -in FILE.p12 -info` reads it.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Serial number.") var serial: String
+    @Option(help: "Where to write.") var out: String
+    @Option(help: "PKCS#12 password.") var password: String?
+    @Flag(help: "Write PEM (certificate, unencrypted key, root) instead of PKCS#12.") var pem = false
+
+    func run() throws {
+        try global.run {
+            let sandbox = try global.openSandbox()
+            let bytes: [UInt8]
+            if pem {
+                bytes = Array(try sandbox.exportPEMBundle(serial: serial).utf8)
+            } else {
+                guard let password else { throw SandboxError.invalid("give --password for the PKCS#12 file (or --pem for a PEM bundle)") }
+                bytes = try sandbox.exportPKCS12(serial: serial, password: password)
+            }
+            try writeFile(bytes, to: out, mode: 0o600)
+            return .object([("serial", .string(try Sandbox.normalizeSerial(serial))), ("file", .string(out)), ("format", .string(pem ? "pem" : "pkcs12"))])
+        }
+    }
+}
+
+struct CACommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ca", abstract: "The sandbox's root certificates.", subcommands: [Export.self])
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write sign-root.pem and auth-root.pem to a folder.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Folder to write into (created if missing).") var out: String
+
+        func run() throws {
+            try global.run {
+                let sandbox = try global.openSandbox()
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                var files: [(String, JSON)] = []
+                for kind in CertificateKind.allCases {
+                    let path = URL(fileURLWithPath: out).appendingPathComponent("\(kind.rawValue)-root.pem").path
+                    try writeFile(Array(sandbox.root(kind).pem.utf8), to: path, mode: 0o644)
+                    files.append((kind.rawValue, .string(path)))
+                }
+                return .object([("roots", .object(files))])
+            }
+        }
+    }
+}
+
+struct ClockCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "clock", abstract: "The sandbox clock.", subcommands: [Show.self])
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the time the sandbox acts at.")
+        @OptionGroup var global: GlobalOptions
+        func run() throws {
+            try global.run {
+                let sandbox = try global.openSandbox()
+                let now = try sandbox.now()
+                return .object([("now", View.time(now)), ("date", .string(LocalDate(now).description))])
+            }
+        }
+    }
+}
+
+/// Writes a file atomically (temporary file, fsync, rename) with the given permissions.
+func writeFile(_ bytes: [UInt8], to path: String, mode: mode_t) throws {
+    let tmp = path + ".tmp-\(getpid())"
+    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode)
+    guard fd >= 0 else { throw SandboxError("io", "cannot write \(path): \(String(cString: strerror(errno)))") }
+    let ok = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) == $0.count } && fsync(fd) == 0
+    close(fd)
+    guard ok, rename(tmp, path) == 0 else {
+        unlink(tmp)
+        throw SandboxError("io", "cannot write \(path): \(String(cString: strerror(errno)))")
+    }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import JPKICA
+import JPKIDomain
+import JPKIStore
+import OpenSSLKit
+
+/// A guided run for a newcomer: a throw-away sandbox, a few residents at the seed pages' city halls,
+/// their cards, and what each certificate says, with the `openssl` command that shows the same.
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "A guided tour: make a throw-away sandbox, register residents, issue cards, explain the certificates.")
+
+    @Option(help: "Where to make the demo sandbox (default: a new temporary folder).") var home: String?
+    @Option(help: "The CA configuration.") var config = "ca-config/sandbox.toml"
+
+    struct Person {
+        let name, birth, sex, address: String
+        let residenceUntil: String?
+        let adultWard: Bool
+        let applicant: Applicant
+        let note: String
+    }
+
+    func run() throws {
+        let folder = home ?? NSTemporaryDirectory() + "jpki-sandbox-demo-\(getpid())"
+        let homeURL = URL(fileURLWithPath: folder)
+        say("""
+        JPKI Sandbox demo
+        =================
+        A My Number Card carries two certificates: a signing certificate (署名用電子証明書) with the
+        holder's four basic details, and an authentication certificate (利用者証明用電子証明書) without them.
+        This demo makes a throw-away sandbox in \(folder).
+
+        """)
+        let sandbox: Sandbox
+        do {
+            sandbox = try Sandbox.initialize(home: SandboxHome(homeURL), configFile: URL(fileURLWithPath: config))
+        } catch {
+            throw ValidationError(SandboxError.from(error).message)
+        }
+        let rootFiles = CertificateKind.allCases.map { sandbox.home.rootCertificate($0).path }
+        say("1. Two self-signed roots, as in real JPKI (one per kind):")
+        for kind in CertificateKind.allCases {
+            say("   \(kind.rawValue): \(sandbox.root(kind).certificate.subjectText)")
+        }
+        say("   openssl x509 -in \(rootFiles[0]) -noout -text\n")
+
+        let today = LocalDate(try sandbox.now())
+        let childBirth = today.addingYears(-14).addingDays(-30).description
+        let people = [
+            Person(name: "山田 太郎", birth: "1980-12-31", sex: "male", address: "埼玉県川越市元町1丁目3番地1", residenceUntil: nil,
+                   adultWard: false, applicant: .self, note: "an adult at Kawagoe city hall's address (seed 000)"),
+            Person(name: "髙橋 花子", birth: "1992-02-29", sex: "female", address: "静岡県沼津市御幸町16番1号", residenceUntil: nil,
+                   adultWard: false, applicant: .self, note: "髙 is outside JIS X 0208, and a 29 February birthday (seed 002's Numazu)"),
+            Person(name: "鈴木 一郎", birth: childBirth, sex: "male", address: "東京都板橋区板橋2丁目66番1号", residenceUntil: nil,
+                   adultWard: false, applicant: .legalRepresentative, note: "a 14-year-old: no signing certificate (seed 003's Itabashi)"),
+            Person(name: "SMITH JOHN", birth: "1985-06-15", sex: "male", address: "東京都町田市森野2丁目2番22号",
+                   residenceUntil: today.addingYears(2).description, adultWard: false, applicant: .self,
+                   note: "a foreign resident whose stay ends in two years (seed 004's Machida)"),
+        ]
+        say("2. Residents registered at the window, and their cards:")
+        for (index, person) in people.enumerated() {
+            let resident = try sandbox.addResident(name: person.name, birth: person.birth, sex: person.sex, address: person.address,
+                                                   residenceUntil: person.residenceUntil, adultWard: person.adultWard)
+            let issued = try sandbox.issueCard(residentID: resident.id, signPIN: "ABC123", authPIN: "1234", applicant: person.applicant)
+            say("""
+
+               [\(index + 1)] \(resident.name.value) — \(person.note)
+                   born \(resident.dateOfBirth) (coded \(EraDate.encode(resident.dateOfBirth))), \(resident.sex.rawValue), \(resident.address.value)
+                   card \(issued.card.id) valid to \(issued.cardLimit.day) (\(issued.cardLimit.limit.rawValue))
+               """)
+            if resident.name.hasSubstitutions { say("       name as certified: \(resident.name.value), flags \(resident.name.flags)") }
+            for record in issued.certificates {
+                let file = homeURL.appendingPathComponent("\(record.kind.rawValue)-\(record.serial).pem").path
+                let cert = try Certificate(der: record.der)
+                try writeFile(Array(try cert.pem().utf8), to: file, mode: 0o644)
+                say("       \(record.kind.japaneseName) (\(record.kind.englishName)) \(record.serial)")
+                say("         subject \(cert.subjectText)")
+                say("         valid \(ISOTime.display(record.notBefore)) → \(ISOTime.display(record.notAfter)) (\(issued.limits[record.kind]!.limit.rawValue))")
+                if record.kind == .sign {
+                    say("         the four basic details are otherNames 1.2.392.200149.8.5.5.1–.6 in its subjectAltName")
+                }
+                say("         openssl x509 -in \(file) -noout -text")
+                say("         openssl verify -CAfile \(sandbox.home.rootCertificate(record.kind).path) \(file)")
+            }
+            for (_, reason) in issued.notIssued { say("       \(reason)") }
+        }
+        say("""
+
+        3. Try the CLI on this sandbox:
+           export JPKI_SANDBOX_HOME=\(folder)
+           jpki-sandbox resident list
+           jpki-sandbox cert list --json
+        """)
+    }
+
+    func say(_ s: String) { print(s) }
+}
