@@ -33,7 +33,7 @@ extension Sandbox {
     }
 
     func prepare(_ kind: CertificateKind, pin: String) throws -> PreparedCertificate {
-        let key = try PrivateKey.generateRSA(bits: 2048)
+        let key = try keySource.nextKey()
         let spki = try key.publicKeyDER()
         return PreparedCertificate(kind: kind, key: key, keyPEM: try key.pem(), spki: spki,
                                    ski: try KeyIdentifier.method1(subjectPublicKeyInfo: spki), pin: try hashPIN(pin))

@@ -33,6 +33,8 @@ public final class Sandbox: @unchecked Sendable {
     /// `--at`: a fixed instant for this process instead of the persisted clock.
     public let clockOverride: Date?
     let logger: Logger
+    /// Where new leaf key pairs come from (default: generated on demand).
+    public var keySource: any KeySource = FreshKeys()
 
     init(home: SandboxHome, store: Store, config: CAConfiguration, table: MunicipalityTable, roots: [CertificateKind: RootCA],
          clockOverride: Date?, logger: Logger) {
