@@ -101,7 +101,7 @@ struct ResidentCommand: ParsableCommand {
 struct CardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "card", abstract: "Issue and look up My Number Cards and their certificates.",
-        subcommands: [Issue.self, Show.self])
+        subcommands: [Issue.self, Show.self, Suspend.self, Resume.self, Revoke.self])
 
     struct Issue: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -157,7 +157,7 @@ struct CardCommand: ParsableCommand {
 
 struct CertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cert", abstract: "Look up certificates.", subcommands: [Show.self, List.self])
+        commandName: "cert", abstract: "Look up, revoke and renew certificates.", subcommands: [Show.self, List.self, Revoke.self])
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a certificate: status, validity, subject and PEM.")
@@ -246,7 +246,9 @@ struct CACommand: ParsableCommand {
 }
 
 struct ClockCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "clock", abstract: "The sandbox clock.", subcommands: [Show.self])
+    static let configuration = CommandConfiguration(
+        commandName: "clock", abstract: "The sandbox clock: expiry and renewal windows reachable in a second.",
+        subcommands: [Show.self, Set.self, Advance.self, Reset.self])
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the time the sandbox acts at.")

@@ -1,0 +1,203 @@
+import Foundation
+import JPKIDomain
+import JPKIStore
+import OpenSSLKit
+
+extension Sandbox {
+    // MARK: Refusals
+
+    /// Records a refused operation in the audit log (its only trace) and returns the error to throw.
+    func refusal(_ operation: String, applicant: Applicant?, residentID: Int64?, serials: [String] = [], _ message: String) -> SandboxError {
+        do {
+            let now = try now()
+            try store.write { tx in
+                try Audit.append(tx, at: now, operation: operation, applicant: applicant?.rawValue, residentID: residentID,
+                                 serials: serials, fee: 0, outcome: "refused", detail: message)
+            }
+        } catch {
+            logger.error("could not audit a refusal", metadata: ["error": "\(error)"])
+        }
+        return SandboxError.refused(message)
+    }
+
+    /// Tells listeners (the OCSP responder's cache) that these serials changed, after the commit.
+    func statusChanged(_ serials: [String]) {
+        guard !serials.isEmpty else { return }
+        for listener in statusListeners.current { listener(serials) }
+    }
+
+    // MARK: Revocation
+
+    /// 失効: revokes one certificate (cert revoke).
+    public func revokeCertificate(serial text: String, reason: RevocationReason, applicant: Applicant = .self) throws -> CertificateRecord {
+        let record = try certificate(serial: text)
+        if reason == .certificateHold {
+            throw SandboxError.invalid("certificateHold is a suspension of the whole card: use `jpki-sandbox card suspend \(record.cardID)`")
+        }
+        if record.state == .revoked {
+            throw refusal("cert.revoke", applicant: applicant, residentID: record.residentID, serials: [record.serial],
+                          "certificate \(record.serial) was already revoked on \(record.revokedAt.map(ISOTime.display) ?? "?") (\(record.reason ?? "?")); nothing changed")
+        }
+        let now = try now()
+        let updated = try store.write { tx in
+            try tx.setCertificateState(record.serial, .revoked, reason: reason.rawValue, at: now)
+            try Audit.append(tx, at: now, operation: "cert.revoke", applicant: applicant.rawValue, residentID: record.residentID,
+                             serials: [record.serial], fee: 0, outcome: "ok", detail: reason.rawValue)
+            return try tx.certificate(serial: record.serial)!
+        }
+        statusChanged([record.serial])
+        return updated
+    }
+
+    // MARK: Cards
+
+    /// 一時停止: puts every good certificate of the card on hold (certificateHold).
+    public func suspendCard(id: Int64, applicant: Applicant = .self) throws -> (CardRecord, [CertificateRecord]) {
+        let card = try card(id: id)
+        guard card.status == .active else {
+            throw refusal("card.suspend", applicant: applicant, residentID: card.residentID,
+                          "card \(id) is \(card.status.rawValue); only an active card can be suspended")
+        }
+        let now = try now()
+        let result = try store.write { tx in
+            var changed: [String] = []
+            for cert in try tx.certificates(cardID: id) where cert.state == .issued && cert.notAfter >= now {
+                try tx.setCertificateState(cert.serial, .hold, reason: RevocationReason.certificateHold.rawValue, at: now)
+                changed.append(cert.serial)
+            }
+            try tx.setCardStatus(id, .suspended, at: now)
+            try Audit.append(tx, at: now, operation: "card.suspend", applicant: applicant.rawValue, residentID: card.residentID,
+                             serials: changed, fee: 0, outcome: "ok", detail: "card \(id)")
+            return (try tx.card(id: id)!, try tx.certificates(cardID: id), changed)
+        }
+        statusChanged(result.2)
+        return (result.0, result.1)
+    }
+
+    /// 一時停止解除: at the window with the card and a PIN of either certificate (002).
+    public func resumeCard(id: Int64, pin: String, applicant: Applicant = .self) throws -> (CardRecord, [CertificateRecord]) {
+        let card = try card(id: id)
+        guard card.status == .suspended else {
+            throw refusal("card.resume", applicant: applicant, residentID: card.residentID, "card \(id) is \(card.status.rawValue), not suspended")
+        }
+        let certs = try store.read { try $0.certificates(cardID: id) }
+        let matches = try certs.contains { try pinMatches(pin, $0.pin) }
+        guard matches else {
+            throw refusal("card.resume", applicant: applicant, residentID: card.residentID,
+                          "the PIN matches neither certificate of card \(id); the suspension stays (a PIN forgotten is reset with `pin reset`)")
+        }
+        let now = try now()
+        let result = try store.write { tx in
+            var changed: [String] = []
+            for cert in try tx.certificates(cardID: id) where cert.state == .hold {
+                try tx.setCertificateState(cert.serial, .issued, reason: nil, at: nil)
+                changed.append(cert.serial)
+            }
+            try tx.setCardStatus(id, .active, at: now)
+            try Audit.append(tx, at: now, operation: "card.resume", applicant: applicant.rawValue, residentID: card.residentID,
+                             serials: changed, fee: 0, outcome: "ok", detail: "card \(id)")
+            return (try tx.card(id: id)!, try tx.certificates(cardID: id), changed)
+        }
+        statusChanged(result.2)
+        return (result.0, result.1)
+    }
+
+    /// 廃止: the card is given up; both certificates are revoked.
+    public func revokeCard(id: Int64, reason: RevocationReason = .cessationOfOperation, applicant: Applicant = .self) throws -> (CardRecord, [CertificateRecord]) {
+        let card = try card(id: id)
+        guard card.status != .revoked else {
+            throw refusal("card.revoke", applicant: applicant, residentID: card.residentID, "card \(id) is already revoked")
+        }
+        let now = try now()
+        let result = try store.write { tx in
+            var changed: [String] = []
+            for cert in try tx.certificates(cardID: id) where cert.state != .revoked {
+                try tx.setCertificateState(cert.serial, .revoked, reason: (reason == .certificateHold ? .cessationOfOperation : reason).rawValue, at: now)
+                changed.append(cert.serial)
+            }
+            try tx.setCardStatus(id, .revoked, at: now)
+            try Audit.append(tx, at: now, operation: "card.revoke", applicant: applicant.rawValue, residentID: card.residentID,
+                             serials: changed, fee: 0, outcome: "ok", detail: "card \(id): \(reason.rawValue)")
+            return (try tx.card(id: id)!, try tx.certificates(cardID: id), changed)
+        }
+        statusChanged(result.2)
+        return (result.0, result.1)
+    }
+
+    func pinMatches(_ pin: String, _ stored: PINHash) throws -> Bool {
+        let hash = try Crypto.pbkdf2SHA256(password: pin, salt: stored.salt, iterations: stored.iterations, length: stored.hash.count)
+        return Crypto.constantTimeEqual(hash, stored.hash)
+    }
+
+    // MARK: Clock
+
+    /// Sets the persisted clock so that it reads `instant` now and runs on from there.
+    public func setClock(to instant: Date) throws -> Date {
+        let offset = (instant.timeIntervalSinceNow).rounded()
+        try store.write { tx in
+            try tx.setMeta(Self.clockOffsetKey, offset == 0 ? nil : String(offset))
+            try Audit.append(tx, at: instant, operation: "clock.set", applicant: nil, residentID: nil, serials: [], fee: 0,
+                             outcome: "ok", detail: ISOTime.storage(instant))
+        }
+        return instant
+    }
+
+    /// Back to real time.
+    public func resetClock() throws -> Date {
+        try store.write { tx in
+            try tx.setMeta(Self.clockOffsetKey, nil)
+            try Audit.append(tx, at: Date(), operation: "clock.reset", applicant: nil, residentID: nil, serials: [], fee: 0, outcome: "ok", detail: "")
+        }
+        return Date()
+    }
+}
+
+/// A duration as testers type it: `90d`, `3m` (months), `1y`, `2w`, `12h`, `30min`, or ISO 8601 `P1Y2M3DT4H`.
+public struct SandboxDuration: Sendable, Equatable {
+    public var years = 0, months = 0, days = 0, seconds = 0
+
+    public init(parsing text: String) throws(DomainError) {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if t.hasPrefix("P") {
+            var number = ""
+            var inTime = false
+            for c in t.dropFirst() {
+                if c.isNumber { number.append(c); continue }
+                if c == "T" { inTime = true; continue }
+                guard let n = Int(number) else { throw .invalidInput("\"\(text)\" is not an ISO 8601 duration like P3M or P1DT2H") }
+                number = ""
+                switch (c, inTime) {
+                case ("Y", false): years += n
+                case ("M", false): months += n
+                case ("W", false): days += 7 * n
+                case ("D", false): days += n
+                case ("H", true): seconds += 3600 * n
+                case ("M", true): seconds += 60 * n
+                case ("S", true): seconds += n
+                default: throw .invalidInput("\"\(text)\" is not an ISO 8601 duration like P3M or P1DT2H")
+                }
+            }
+            guard number.isEmpty, t.count > 1 else { throw .invalidInput("\"\(text)\" is not an ISO 8601 duration like P3M or P1DT2H") }
+            return
+        }
+        let digits = t.prefix(while: \.isNumber)
+        guard let n = Int(digits) else { throw .invalidInput("\"\(text)\" is not a duration: use e.g. 90d, 3m, 1y, 2w, 12h, 30min or P3M") }
+        switch t.dropFirst(digits.count).lowercased() {
+        case "y": years = n
+        case "m", "mo": months = n
+        case "w": days = 7 * n
+        case "d": days = n
+        case "h": seconds = 3600 * n
+        case "min": seconds = 60 * n
+        case "s": seconds = n
+        default: throw .invalidInput("\"\(text)\" is not a duration: use e.g. 90d, 3m, 1y, 2w, 12h, 30min or P3M")
+        }
+    }
+
+    /// `date` moved forward by this duration on the Tokyo calendar.
+    public func added(to date: Date) -> Date {
+        var c = DateComponents()
+        c.year = years; c.month = months; c.day = days; c.second = seconds
+        return LocalDate.tokyo.date(byAdding: c, to: date) ?? date
+    }
+}
