@@ -17,6 +17,7 @@ public struct JPKISandboxCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, ResidentCommand.self, CardCommand.self, CertCommand.self,
             ExportCommand.self, CACommand.self, ClockCommand.self, DemoCommand.self,
+            CRLCommand.self, ServeCommand.self,
         ]
     )
 
