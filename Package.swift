@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "DERKit"]),
         .testTarget(name: "JPKIDomainTests", dependencies: ["JPKIDomain"]),
         .testTarget(name: "JPKISandboxTests", dependencies: [
-            "JPKICA", "JPKIDomain", "JPKIStore", "OpenSSLKit", "jpki-sandbox",
+            "JPKICA", "JPKIDomain", "JPKIStore", "OpenSSLKit", "DERKit", "jpki-sandbox",
         ]),
     ]
 )

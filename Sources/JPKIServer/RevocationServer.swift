@@ -102,6 +102,7 @@ public struct RevocationServer: Sendable {
 
         router.get("/crl/**") { request, _ -> Response in
             let path = String(request.uri.path.dropFirst("/crl/".count))
+            service.refresh()   // a change committed by the CLI a moment ago is in this CRL
             guard let crl = try await service.crls.crl(path: path, now: service.now()) else {
                 throw HTTPError(.notFound, message: "no CRL \(path): /crl/sign.crl, /crl/auth.crl or /crl/{sign,auth}/{municipality code}.crl")
             }
