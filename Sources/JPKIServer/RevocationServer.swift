@@ -234,3 +234,35 @@ struct MaintenanceService: Service {
         }
     }
 }
+
+/// A server started in-process (the demo): its port, and a way to stop it.
+public final class RunningServer: Sendable {
+    public let port: Int
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+
+    init(port: Int, group: ServiceGroup, task: Task<Void, any Error>) { self.port = port; self.group = group; self.task = task }
+
+    /// Finishes the requests in flight, then returns.
+    public func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+}
+
+extension RevocationServer {
+    /// Starts serving in this process (no signal handling) and returns once it listens.
+    public func start() async throws -> RunningServer {
+        try await service.crls.bringUpToDate(now: service.now())
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = makeApplication { _, port in continuation.yield(port) }
+        let group = ServiceGroup(configuration: .init(services: [app, MaintenanceService(service: service, logger: logger)], logger: logger))
+        let task = Task<Void, any Error> {
+            defer { continuation.finish() }
+            try await group.run()
+        }
+        for await port in ports { return RunningServer(port: port, group: group, task: task) }
+        try await task.value   // it stopped before listening: its error
+        throw CancellationError()
+    }
+}
