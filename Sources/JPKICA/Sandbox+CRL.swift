@@ -62,18 +62,22 @@ extension Sandbox {
                 }
                 let first = try tx.allocateCRLNumbers(kind: kind, count: 1 + codes.count)
                 var full = CRLBuilder(issuer: issuer, thisUpdate: thisUpdate, nextUpdate: nextUpdate)
-                var parts: [String: Int] = [:]
+                // Partitions by municipality code, keyed by the code's bytes packed in an integer
+                // (the loop below runs once per revoked certificate and makes no String).
+                var parts: [UInt64: Int] = [:]
                 var partBuilders: [CRLBuilder] = []
                 for (code, _) in codes {
-                    parts[code] = partBuilders.count
+                    parts[Self.codeKey(Array(code.utf8))] = partBuilders.count
                     partBuilders.append(CRLBuilder(issuer: issuer, thisUpdate: thisUpdate, nextUpdate: nextUpdate))
                 }
-                try tx.forEachRevoked(kind: kind) { serial, revokedAt, reason, code in
-                    guard let bytes = [UInt8](hexString: serial) else { return }
-                    let time = revokedAt.flatMap(StoredTime.seconds) ?? thisUpdate
-                    let reasonCode = RevocationProfile.crlReasonCode(reason)
-                    full.add(serial: bytes, revocationDate: time, reasonCode: reasonCode)
-                    if let index = parts[code] { partBuilders[index].add(serial: bytes, revocationDate: time, reasonCode: reasonCode) }
+                var serial: [UInt8] = []
+                serial.reserveCapacity(32)
+                try tx.forEachRevoked(kind: kind) { hex, revokedAt, reason, code in
+                    guard Self.decodeHex(hex, into: &serial) else { return }
+                    let time = revokedAt.flatMap { StoredTime.seconds(utf8: $0.bindMemory(to: UInt8.self)) } ?? thisUpdate
+                    let reasonCode = Self.crlReasonCode(reason)
+                    full.add(serial: serial, revocationDate: time, reasonCode: reasonCode)
+                    if let index = parts[Self.codeKey(code)] { partBuilders[index].add(serial: serial, revocationDate: time, reasonCode: reasonCode) }
                 }
                 pending.append(Pending(kind: kind, code: nil, number: first, builder: full, point: nil))
                 for (offset, (code, point)) in codes.enumerated() {
@@ -102,6 +106,42 @@ extension Sandbox {
             }
         }
         return try results.map { try $0!.get() }
+    }
+
+    /// Up to 8 bytes of a municipality code as one integer (codes are 5 digits).
+    static func codeKey(_ bytes: some Collection<UInt8>) -> UInt64 {
+        var key: UInt64 = UInt64(bytes.count)
+        for b in bytes.prefix(7) { key = key << 8 | UInt64(b) }
+        return key
+    }
+
+    /// Hexadecimal text to bytes, reusing `out`'s storage; false when the text is not hex.
+    static func decodeHex(_ text: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
+        out.removeAll(keepingCapacity: true)
+        guard text.count % 2 == 0 else { return false }
+        @inline(__always) func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x41...0x46: c - 0x41 + 10
+            case 0x61...0x66: c - 0x61 + 10
+            default: nil
+            }
+        }
+        var i = 0
+        while i < text.count {
+            guard let hi = nibble(text[i]), let lo = nibble(text[i + 1]) else { return false }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return !out.isEmpty
+    }
+
+    /// The CRL reasonCode of a stored reason name (bytes), as `RevocationProfile.crlReasonCode`.
+    static let reasonCodes: [([UInt8], Int?)] = RevocationReason.allCases.map { (Array($0.rawValue.utf8), RevocationProfile.crlReasonCode($0.rawValue)) }
+    static func crlReasonCode(_ reason: UnsafeRawBufferPointer?) -> Int? {
+        guard let reason else { return nil }
+        for (name, code) in reasonCodes where name.count == reason.count && name.elementsEqual(reason) { return code }
+        return nil
     }
 
     /// Writes CRLs under `folder` as `sign.crl`, `auth.crl`, `sign/<code>.crl`, …, each atomically

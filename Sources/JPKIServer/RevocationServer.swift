@@ -182,9 +182,13 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let status: Int
         do {
-            let response = try await next(request, context)
+            var response = try await next(request, context)
             status = response.status.code
             record(request, context, status)
+            // HTTP/1.0 clients that ask for keep-alive (ab -k) keep the connection only when told so.
+            if response.headers[.connection] == nil, let asked = request.headers[.connection], asked.lowercased() == "keep-alive" {
+                response.headers[.connection] = "keep-alive"
+            }
             return response
         } catch let error as any HTTPResponseError {
             record(request, context, error.status.code)
