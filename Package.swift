@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "JPKIStore", dependencies: [
             "JPKIDomain",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         // Layer 4: CA services: each operation one transaction, audited.
         .target(name: "JPKICA", dependencies: [

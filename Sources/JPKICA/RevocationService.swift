@@ -64,6 +64,11 @@ public final class RevocationService: @unchecked Sendable {
     private var clockOffset: TimeInterval = 0
     private var seenDataVersion: Int64 = 0
     private var seenStatusSeq: Int64 = 0
+    /// Statuses read for answers, so that live-signed answers (with a nonce) skip the database.
+    private var statuses: [String: RevocationStatusRecord?] = [:]
+    /// Bumped at every invalidation: an answer built from statuses read before it is not cached,
+    /// so a change that lands while an answer is being signed can never be hidden by it.
+    private var generation: UInt64 = 0
 
     /// Serialises the readers of `status_log` (one refresh at a time).
     private let refreshLock = NSLock()
@@ -169,6 +174,8 @@ public final class RevocationService: @unchecked Sendable {
     /// dropped otherwise (and re-signed when next asked). Marks the CRLs of `kinds` stale.
     func statusChanged(serials: [String], kinds: Set<CertificateKind>?) {
         lock.lock()
+        generation &+= 1
+        for serial in serials { statuses[serial] = nil }
         var keys: Set<[UInt8]> = []
         for serial in serials { if let k = cacheBySerial[serial] { keys.formUnion(k) } }
         var removed: [[UInt8]] = []
@@ -197,7 +204,7 @@ public final class RevocationService: @unchecked Sendable {
     }
 
     func clearCache() {
-        lock.lock(); cache.removeAll(); cacheBySerial.removeAll(); lock.unlock()
+        lock.lock(); generation &+= 1; cache.removeAll(); cacheBySerial.removeAll(); statuses.removeAll(); lock.unlock()
     }
 
     // MARK: OCSP
@@ -233,7 +240,12 @@ public final class RevocationService: @unchecked Sendable {
             }
             kinds.append(kind)
         }
-        lock.lock(); let identity = identities[kinds[0]]; lock.unlock()
+        let serialsAsked = request.certIDs.map { $0.serialNumber?.hexString ?? "" }
+        lock.lock()
+        let identity = identities[kinds[0]]
+        let startGeneration = generation
+        var records = serialsAsked.map { statuses[$0] }
+        lock.unlock()
         guard let identity else { return .unsuccessful(.internalError) }
 
         let validity = Int64(sandbox.config.effectiveOCSPValidityMinutes) * 60
@@ -241,12 +253,21 @@ public final class RevocationService: @unchecked Sendable {
         var serials: [String] = []
         var labels: [String] = []
         do {
-            let records = try sandbox.store.read { tx in
-                try request.certIDs.map { id in try id.serialNumber.flatMap { try tx.revocationStatus(serial: $0.hexString) } }
+            if records.contains(where: { $0 == nil }) {
+                let read = try sandbox.store.read { tx in
+                    try serialsAsked.map { serial in serial.isEmpty ? nil : try tx.revocationStatus(serial: serial) }
+                }
+                lock.lock()
+                if generation == startGeneration {
+                    if statuses.count >= Self.cacheLimit { statuses.removeAll() }
+                    for (serial, record) in zip(serialsAsked, read) where !serial.isEmpty { statuses[serial] = .some(record) }
+                }
+                lock.unlock()
+                records = read.map { .some($0) }
             }
             for (index, id) in request.certIDs.enumerated() {
                 let serial = id.serialNumber?.hexString ?? ""
-                let (status, label) = Self.status(records[index], kind: kinds[index], serial: serial, responder: identity.responderCertificate)
+                let (status, label) = Self.status(records[index] ?? nil, kind: kinds[index], serial: serial, responder: identity.responderCertificate)
                 singles.append(OCSPSingleResponse(certIDDER: id.der, status: status, thisUpdate: now, nextUpdate: now + validity))
                 serials.append(serial)
                 labels.append(label)
@@ -259,10 +280,12 @@ public final class RevocationService: @unchecked Sendable {
             let entry = CachedAnswer(der: der, serials: serials, statuses: labels, thisUpdate: now, nextUpdate: now + validity,
                                      etag: "\"" + Array(Crypto.sha256(der).prefix(16)).hexString.lowercased() + "\"")
             lock.lock()
-            if cache.count >= Self.cacheLimit { cache.removeAll(); cacheBySerial.removeAll() }
-            removeLocked(requestDER)
-            cache[requestDER] = entry
-            for serial in serials { cacheBySerial[serial, default: []].insert(requestDER) }
+            if generation == startGeneration {
+                if cache.count >= Self.cacheLimit { cache.removeAll(); cacheBySerial.removeAll() }
+                removeLocked(requestDER)
+                cache[requestDER] = entry
+                for serial in serials { cacheBySerial[serial, default: []].insert(requestDER) }
+            }
             lock.unlock()
             return entry.answer(fromCache: false)
         } catch {

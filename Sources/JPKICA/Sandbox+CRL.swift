@@ -61,7 +61,8 @@ extension Sandbox {
                     }
                 }
                 let first = try tx.allocateCRLNumbers(kind: kind, count: 1 + codes.count)
-                var full = CRLBuilder(issuer: issuer, thisUpdate: thisUpdate, nextUpdate: nextUpdate)
+                var full = CRLBuilder(issuer: issuer, thisUpdate: thisUpdate, nextUpdate: nextUpdate,
+                                      expectedEntries: try tx.revokedCount(kind: kind))
                 // Partitions by municipality code, keyed by the code's bytes packed in an integer
                 // (the loop below runs once per revoked certificate and makes no String).
                 var parts: [UInt64: Int] = [:]

@@ -44,10 +44,10 @@ public struct RevocationServer: Sendable {
 
     /// The application without signal handling, for callers that run it in their own ServiceGroup
     /// (the demo).
-    public func makeApplication(onListening: @escaping @Sendable (String, Int) async -> Void) -> Application<RouterResponder<BasicRequestContext>> {
+    public func makeApplication(onListening: @escaping @Sendable (String, Int) async -> Void) -> Application<OCSPFirstResponder> {
         let logger = self.logger
         return Application(
-            router: makeRouter(),
+            responder: OCSPFirstResponder(router: makeRouter().buildResponder(), service: service, metrics: metrics),
             server: .http1(configuration: .init(additionalChannelHandlers: [CloseAfterRefusalHandler()], idleTimeout: .seconds(120))),
             configuration: .init(address: .hostname(host, port: port), serverName: "jpki-sandbox"),
             onServerRunning: { channel in
@@ -58,47 +58,55 @@ public struct RevocationServer: Sendable {
             logger: logger)
     }
 
+    /// `POST /ocsp`. Client errors are answered, not thrown.
+    static func ocspPost(_ request: Request, service: RevocationService, metrics: ServerMetrics) async -> Response {
+        let type = request.headers[.contentType]
+        guard type == "application/ocsp-request"
+            || type?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/ocsp-request" else {
+            return plain(.unsupportedMediaType, "an OCSP request is POSTed as application/ocsp-request\n")
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > Self.maximumRequestBytes {
+            return Self.tooLarge()
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maximumRequestBytes)
+        } catch is NIOTooManyBytesError {
+            return Self.tooLarge()
+        } catch {
+            return plain(.badRequest, "could not read the request body\n")
+        }
+        let answer = service.answer(requestDER: Array(buffer: body))
+        metrics.ocsp(answer)
+        return Self.ocspResponse(answer, get: false, request: request, now: service.now())
+    }
+
+    /// `GET /ocsp/{percent-encoded base64}` (RFC 6960 Appendix A.1).
+    static func ocspGet(_ request: Request, service: RevocationService, metrics: ServerMetrics) -> Response {
+        // The raw path, not a router's split of it: base64 holds '/' and may hold "//".
+        let path = request.uri.path
+        let encoded = path.dropFirst("/ocsp/".count)
+        guard encoded.utf8.count <= Self.maximumRequestBytes * 2 else {
+            return plain(.uriTooLong, "an OCSP GET request must be under \(Self.maximumRequestBytes) bytes\n")
+        }
+        let answer: OCSPAnswer
+        if let text = percentDecoded(encoded), let der = base64Decoded(text), der.count <= Self.maximumRequestBytes {
+            answer = service.answer(requestDER: der)
+        } else {
+            answer = service.answer(requestDER: [])   // malformedRequest
+        }
+        metrics.ocsp(answer)
+        return Self.ocspResponse(answer, get: true, request: request, now: service.now())
+    }
+
+    static func plain(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: AccessMiddleware(metrics: metrics, logger: logger))
         let service = self.service, metrics = self.metrics
-
-        router.post("/ocsp") { request, _ -> Response in
-            let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-            guard type == "application/ocsp-request" else {
-                throw HTTPError(.unsupportedMediaType, message: "an OCSP request is POSTed as application/ocsp-request")
-            }
-            if let length = request.headers[.contentLength].flatMap(Int.init), length > Self.maximumRequestBytes {
-                return Self.tooLarge()
-            }
-            let body: ByteBuffer
-            do {
-                body = try await request.body.collect(upTo: Self.maximumRequestBytes)
-            } catch is NIOTooManyBytesError {
-                return Self.tooLarge()
-            }
-            let answer = service.answer(requestDER: Array(buffer: body))
-            metrics.ocsp(answer)
-            return Self.ocspResponse(answer, get: false, request: request, now: service.now())
-        }
-
-        router.get("/ocsp/**") { request, _ -> Response in
-            // The raw path, not the router's split of it: base64 holds '/' and may hold "//".
-            let path = request.uri.path
-            guard let range = path.range(of: "/ocsp/") else { throw HTTPError(.notFound) }
-            let encoded = path[range.upperBound...]
-            guard encoded.utf8.count <= Self.maximumRequestBytes * 2 else {
-                throw HTTPError(.uriTooLong, message: "an OCSP GET request must be under \(Self.maximumRequestBytes) bytes")
-            }
-            let answer: OCSPAnswer
-            if let text = percentDecoded(encoded), let der = base64Decoded(text), der.count <= Self.maximumRequestBytes {
-                answer = service.answer(requestDER: der)
-            } else {
-                answer = service.answer(requestDER: [])   // malformedRequest
-            }
-            metrics.ocsp(answer)
-            return Self.ocspResponse(answer, get: true, request: request, now: service.now())
-        }
 
         router.get("/crl/**") { request, _ -> Response in
             let path = String(request.uri.path.dropFirst("/crl/".count))
@@ -173,6 +181,41 @@ public struct RevocationServer: Sendable {
     }
 }
 
+/// Sends OCSP requests straight to the responder and everything else through the router: the OCSP
+/// routes are the hot ones (tens of thousands of requests a second), and skip route resolution and
+/// the middleware chain; they are counted here instead.
+public struct OCSPFirstResponder: HTTPResponder {
+    public typealias Context = BasicRequestContext
+    let router: RouterResponder<BasicRequestContext>
+    let service: RevocationService
+    let metrics: ServerMetrics
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        let path = request.uri.path
+        var response: Response
+        let route: String
+        if request.method == .post && (path == "/ocsp" || path == "/ocsp/") {
+            response = await RevocationServer.ocspPost(request, service: service, metrics: metrics)
+            route = "/ocsp"
+        } else if request.method == .get && path.hasPrefix("/ocsp/") {
+            response = RevocationServer.ocspGet(request, service: service, metrics: metrics)
+            route = "/ocsp/{request}"
+        } else {
+            return try await router.respond(to: request, context: context)
+        }
+        metrics.request(route: route, method: request.method.rawValue, status: response.status.code)
+        keepAlive(request, &response)
+        return response
+    }
+}
+
+/// HTTP/1.0 clients that ask for keep-alive (ab -k) keep the connection only when told so.
+func keepAlive(_ request: Request, _ response: inout Response) {
+    if response.headers[.connection] == nil, let asked = request.headers[.connection], asked.lowercased() == "keep-alive" {
+        response.headers[.connection] = "keep-alive"
+    }
+}
+
 /// Counts every request by route and status, and logs it at debug level (info would cost more than
 /// an answer from the cache).
 struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -185,10 +228,7 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
             var response = try await next(request, context)
             status = response.status.code
             record(request, context, status)
-            // HTTP/1.0 clients that ask for keep-alive (ab -k) keep the connection only when told so.
-            if response.headers[.connection] == nil, let asked = request.headers[.connection], asked.lowercased() == "keep-alive" {
-                response.headers[.connection] = "keep-alive"
-            }
+            keepAlive(request, &response)
             return response
         } catch let error as any HTTPResponseError {
             record(request, context, error.status.code)

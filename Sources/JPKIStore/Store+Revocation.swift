@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import JPKIDomain
 
 /// What the revocation services read: the status of one certificate.
@@ -88,8 +89,8 @@ extension Transaction {
 
     /// Calls `body` for every revoked or suspended certificate of `kind` with its serial (hex text),
     /// revocation time (storage text), RFC 5280 reason name and municipality code, as UTF-8 bytes
-    /// that are valid only during the call. Streams from the covering index `certificates_crl`:
-    /// a million rows never sit in memory, and no String is made per row.
+    /// valid only during the call. Streams from the covering index `certificates_crl` straight off
+    /// SQLite's row buffer: a million rows never sit in memory, and no object is made per row.
     public func forEachRevoked(kind: CertificateKind,
                                _ body: (_ serial: UnsafeRawBufferPointer, _ revokedAt: UnsafeRawBufferPointer?,
                                         _ reason: UnsafeRawBufferPointer?, _ municipality: UnsafeRawBufferPointer) throws -> Void) throws {
@@ -97,29 +98,29 @@ extension Transaction {
             SELECT serial, revoked_at, reason, municipality_code FROM certificates INDEXED BY certificates_crl
             WHERE kind = ? AND state IN ('revoked', 'hold')
             """)
-        let cursor = try Row.fetchCursor(statement, arguments: [kind.rawValue])
-        while let row = try cursor.next() {
-            try row.withUnsafeData(atIndex: 0) { serial in
-                try row.withUnsafeData(atIndex: 1) { revokedAt in
-                    try row.withUnsafeData(atIndex: 2) { reason in
-                        try row.withUnsafeData(atIndex: 3) { code in
-                            try Self.bytes(serial) { s in
-                                try Self.bytes(revokedAt) { t in
-                                    try Self.bytes(reason) { r in
-                                        try Self.bytes(code) { c in try body(s ?? UnsafeRawBufferPointer(start: nil, count: 0), t, r, c ?? UnsafeRawBufferPointer(start: nil, count: 0)) }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+        try statement.setArguments([kind.rawValue])
+        let s = statement.sqliteStatement
+        defer { sqlite3_reset(s) }
+        @inline(__always) func column(_ i: Int32) -> UnsafeRawBufferPointer? {
+            guard let text = sqlite3_column_text(s, i) else { return nil }
+            return UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(s, i)))
+        }
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        while true {
+            let rc = sqlite3_step(s)
+            if rc == SQLITE_DONE { return }
+            guard rc == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
             }
+            try body(column(0) ?? empty, column(1), column(2), column(3) ?? empty)
         }
     }
 
-    private static func bytes<T>(_ data: Data?, _ body: (UnsafeRawBufferPointer?) throws -> T) rethrows -> T {
-        guard let data else { return try body(nil) }
-        return try data.withUnsafeBytes { try body($0) }
+    /// How many certificates of `kind` are revoked or suspended (to size a CRL before building it).
+    public func revokedCount(kind: CertificateKind) throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM certificates INDEXED BY certificates_crl WHERE kind = ? AND state IN ('revoked', 'hold')
+            """, arguments: [kind.rawValue]) ?? 0
     }
 
     /// The municipality codes of certificates of `kind` (each names a CRL partition).

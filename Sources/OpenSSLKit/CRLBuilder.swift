@@ -73,25 +73,19 @@ public struct CRLBuilder: Sendable {
                 DER.sequence([DER.knownOID(ext.oid)] + (ext.critical ? [DER.bool(true)] : []) + [DER.octets(ext.value)])
             }))
         }
-        var tbs: [UInt8] = []
         let listHeader: [UInt8] = entryCount > 0 ? [DER.sequence] + DER.length(entries.count) : []
         let tbsContents = head.count + listHeader.count + (entryCount > 0 ? entries.count : 0) + tail.count
-        tbs.reserveCapacity(tbsContents + 8)
-        tbs.append(DER.sequence)
-        tbs += DER.length(tbsContents)
-        tbs += head
-        if entryCount > 0 { tbs += listHeader; tbs += entries }
-        tbs += tail
-        let signature = try key.signSHA256(tbs)
+        let tbsHeader = [DER.sequence] + DER.length(tbsContents)
+        let body = entryCount > 0 ? entries : []
+        // Hashed in place; the entries are copied once, into the result.
+        let signature = try key.signSHA256(pieces: [tbsHeader, head, listHeader, body, tail])
         let bitString = DER.node(DER.bitString, [0] + signature)
+        let contents = tbsHeader.count + tbsContents + OCSPResponseEncoder.sha256WithRSA.count + bitString.count
         var out: [UInt8] = []
-        let contents = tbs.count + OCSPResponseEncoder.sha256WithRSA.count + bitString.count
         out.reserveCapacity(contents + 8)
         out.append(DER.sequence)
         out += DER.length(contents)
-        out += tbs
-        out += OCSPResponseEncoder.sha256WithRSA
-        out += bitString
+        for piece in [tbsHeader, head, listHeader, body, tail, OCSPResponseEncoder.sha256WithRSA, bitString] { out += piece }
         return out
     }
 
