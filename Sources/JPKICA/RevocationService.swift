@@ -195,6 +195,9 @@ public final class RevocationService: @unchecked Sendable {
         }
     }
 
+    /// The cache entry for a request (caller holds `lock`).
+    func cachedEntry(_ key: [UInt8]) -> CachedAnswer? { cache[key] }
+
     private func removeLocked(_ key: [UInt8]) {
         guard let entry = cache.removeValue(forKey: key) else { return }
         for serial in entry.serials {
@@ -329,4 +332,19 @@ extension RevocationService {
 
     /// Whether the database answers (for `/healthz`).
     public var isHealthy: Bool { (try? probe.dataVersion()) != nil }
+}
+
+extension RevocationService {
+    /// The pre-signed answer to these request bytes, if the cache holds a fresh one (after applying
+    /// changes committed elsewhere); nil when answering needs parsing, a lookup or a signature.
+    /// Cheap enough to call on a network thread.
+    public func cachedAnswer(requestDER: [UInt8]) -> OCSPAnswer? {
+        refresh()
+        let now = Int64(now().timeIntervalSince1970)
+        lock.lock()
+        defer { lock.unlock() }
+        guard let hit = cachedEntry(requestDER),
+              now >= hit.thisUpdate, Double(now - hit.thisUpdate) < Double(hit.nextUpdate - hit.thisUpdate) * Self.refreshFraction else { return nil }
+        return hit.answer(fromCache: true)
+    }
 }

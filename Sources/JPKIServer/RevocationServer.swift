@@ -48,7 +48,9 @@ public struct RevocationServer: Sendable {
         let logger = self.logger
         return Application(
             responder: OCSPFirstResponder(router: makeRouter().buildResponder(), service: service, metrics: metrics),
-            server: .http1(configuration: .init(additionalChannelHandlers: [CloseAfterRefusalHandler()], idleTimeout: .seconds(120))),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [OCSPFastPath(service: service, metrics: metrics), CloseAfterRefusalHandler()],
+                idleTimeout: nil)),   // OCSPFastPath closes idle connections
             configuration: .init(address: .hostname(host, port: port), serverName: "jpki-sandbox"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
