@@ -47,6 +47,7 @@ extension Sandbox {
             let point: [UInt8]?
         }
         var pending: [Pending] = []
+        let started = Date()
         try store.write { tx in
             for kind in kinds {
                 let root = root(kind)
@@ -68,17 +69,16 @@ extension Sandbox {
                 var parts: [UInt64: Int] = [:]
                 var partBuilders: [CRLBuilder] = []
                 for (code, _) in codes {
-                    parts[Self.codeKey(Array(code.utf8))] = partBuilders.count
+                    parts[Self.codeKey(code)] = partBuilders.count
                     partBuilders.append(CRLBuilder(issuer: issuer, thisUpdate: thisUpdate, nextUpdate: nextUpdate))
                 }
-                var serial: [UInt8] = []
-                serial.reserveCapacity(32)
+                let partitioned = !parts.isEmpty
                 try tx.forEachRevoked(kind: kind) { hex, revokedAt, reason, code in
-                    guard Self.decodeHex(hex, into: &serial) else { return }
+                    guard let serial = Self.decodeHex(hex) else { return }
                     let time = revokedAt.flatMap { StoredTime.seconds(utf8: $0.bindMemory(to: UInt8.self)) } ?? thisUpdate
                     let reasonCode = Self.crlReasonCode(reason)
                     full.add(serial: serial, revocationDate: time, reasonCode: reasonCode)
-                    if let index = parts[Self.codeKey(code)] { partBuilders[index].add(serial: serial, revocationDate: time, reasonCode: reasonCode) }
+                    if partitioned, let index = parts[Self.codeKey(code)] { partBuilders[index].add(serial: serial, revocationDate: time, reasonCode: reasonCode) }
                 }
                 pending.append(Pending(kind: kind, code: nil, number: first, builder: full, point: nil))
                 for (offset, (code, point)) in codes.enumerated() {
@@ -87,6 +87,7 @@ extension Sandbox {
             }
         }
 
+        let read = Date()
         // Signing (and hashing large lists) on every core; each CRL is independent.
         let results = UnsafeMutableBufferPointer<Result<PublishedCRL, any Error>?>.allocate(capacity: pending.count)
         results.initialize(repeating: nil)
@@ -106,43 +107,60 @@ extension Sandbox {
                                     etag: "\"" + Array(Crypto.sha256(der).prefix(16)).hexString.lowercased() + "\"")
             }
         }
-        return try results.map { try $0!.get() }
+        let crls = try results.map { try $0!.get() }
+        logger.debug("CRLs built", metadata: [
+            "crls": "\(crls.count)", "entries": "\(crls.filter { $0.municipalityCode == nil }.map(\.entries).reduce(0, +))",
+            "readAndBuildSeconds": "\(read.timeIntervalSince(started))", "signSeconds": "\(Date().timeIntervalSince(read))",
+        ])
+        return crls
     }
 
-    /// Up to 8 bytes of a municipality code as one integer (codes are 5 digits).
-    static func codeKey(_ bytes: some Collection<UInt8>) -> UInt64 {
-        var key: UInt64 = UInt64(bytes.count)
+    /// Up to 7 bytes of a municipality code and its length as one integer (codes are 5 digits).
+    static func codeKey(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var key = UInt64(bytes.count)
         for b in bytes.prefix(7) { key = key << 8 | UInt64(b) }
         return key
     }
 
-    /// Hexadecimal text to bytes, reusing `out`'s storage; false when the text is not hex.
-    static func decodeHex(_ text: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
-        out.removeAll(keepingCapacity: true)
-        guard text.count % 2 == 0 else { return false }
-        @inline(__always) func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: c - 0x30
-            case 0x41...0x46: c - 0x41 + 10
-            case 0x61...0x66: c - 0x61 + 10
-            default: nil
-            }
-        }
-        var i = 0
-        while i < text.count {
-            guard let hi = nibble(text[i]), let lo = nibble(text[i + 1]) else { return false }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        return !out.isEmpty
+    static func codeKey(_ text: String) -> UInt64 {
+        Array(text.utf8).withUnsafeBytes { codeKey($0) }
     }
 
-    /// The CRL reasonCode of a stored reason name (bytes), as `RevocationProfile.crlReasonCode`.
-    static let reasonCodes: [([UInt8], Int?)] = RevocationReason.allCases.map { (Array($0.rawValue.utf8), RevocationProfile.crlReasonCode($0.rawValue)) }
+    /// Hexadecimal digit values; 0xFF for anything else.
+    static let hexValues: [UInt8] = (0...255).map { c in
+        switch UInt8(c) {
+        case 0x30...0x39: UInt8(c) - 0x30
+        case 0x41...0x46: UInt8(c) - 0x41 + 10
+        case 0x61...0x66: UInt8(c) - 0x61 + 10
+        default: 0xFF
+        }
+    }
+
+    /// Hexadecimal text to bytes; nil when the text is not hex.
+    static func decodeHex(_ text: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard !text.isEmpty, text.count % 2 == 0 else { return nil }
+        var valid = true
+        let bytes = [UInt8](unsafeUninitializedCapacity: text.count / 2) { out, count in
+            hexValues.withUnsafeBufferPointer { table in
+                for i in 0..<(text.count / 2) {
+                    let hi = table[Int(text[2 * i])], lo = table[Int(text[2 * i + 1])]
+                    if hi | lo == 0xFF || hi > 15 || lo > 15 { valid = false }
+                    out[i] = hi << 4 | (lo & 0x0F)
+                }
+            }
+            count = text.count / 2
+        }
+        return valid ? bytes : nil
+    }
+
+    /// The CRL reasonCode of a stored reason name (bytes), as `RevocationProfile.crlReasonCode`. The
+    /// six names have six different lengths, so the length finds the candidate.
+    static let reasonsByLength: [Int: ([UInt8], Int?)] = Dictionary(uniqueKeysWithValues: RevocationReason.allCases.map {
+        (Array($0.rawValue.utf8).count, (Array($0.rawValue.utf8), RevocationProfile.crlReasonCode($0.rawValue)))
+    })
     static func crlReasonCode(_ reason: UnsafeRawBufferPointer?) -> Int? {
-        guard let reason else { return nil }
-        for (name, code) in reasonCodes where name.count == reason.count && name.elementsEqual(reason) { return code }
-        return nil
+        guard let reason, let (name, code) = reasonsByLength[reason.count], name.elementsEqual(reason) else { return nil }
+        return code
     }
 
     /// Writes CRLs under `folder` as `sign.crl`, `auth.crl`, `sign/<code>.crl`, …, each atomically
@@ -152,10 +170,25 @@ extension Sandbox {
         var written: [URL] = []
         for crl in crls {
             let url = folder.appendingPathComponent(crl.path)
-            try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(crl.der).write(to: url, options: .atomic)
+            let folder = url.deletingLastPathComponent()
+            if !fm.fileExists(atPath: folder.path) { try fm.createDirectory(at: folder, withIntermediateDirectories: true) }
+            // Beside, then renamed over: a reader never sees half a file. No fsync: a CRL lost in a
+            // crash is generated again, and its number was committed before it was written.
+            let temp = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+            try replaceFile(temp: temp, final: url, with: crl.der)
             written.append(url)
         }
         return written
+    }
+}
+
+/// Writes `bytes` to `temp`, then renames it over `final`.
+private func replaceFile(temp: URL, final: URL, with bytes: [UInt8]) throws {
+    let fd = open(temp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { throw SandboxError("io", "cannot create \(temp.path): \(String(cString: strerror(errno)))") }
+    let wrote = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+    guard wrote == bytes.count, rename(temp.path, final.path) == 0 else {
+        throw SandboxError("io", "cannot write \(final.path): \(String(cString: strerror(errno)))")
     }
 }

@@ -1,4 +1,5 @@
 import DERKit
+import Foundation
 
 /// OCSPResponseStatus (RFC 6960 §4.2.1).
 public enum OCSPResponseStatus: UInt8, Sendable, CaseIterable {
@@ -47,12 +48,20 @@ public struct OCSPSingleResponse: Sendable, Hashable {
 /// Who signs OCSP responses: a key, the SHA-1 hash of its public key (ResponderID byKey), and the
 /// certificates to send along (a delegated responder's certificate; none when the issuer signs).
 public struct OCSPSigner: Sendable {
-    let key: PrivateKey
+    /// Copies of the one key, taken in turn: threads that sign at once then do not share one RSA
+    /// object (OpenSSL serialises parts of the work on each, e.g. its blinding).
+    let keys: [PrivateKey]
+    let turn = Turn()
     public let keyHash: [UInt8]
     public let certificates: [[UInt8]]
 
-    public init(key: PrivateKey, keyHash: [UInt8], certificates: [Certificate]) throws(OpenSSLError) {
-        self.key = key; self.keyHash = keyHash
+    var key: PrivateKey { keys[turn.next() % keys.count] }
+
+    public init(key: PrivateKey, keyHash: [UInt8], certificates: [Certificate], copies: Int = 4) throws(OpenSSLError) {
+        var keys = [key]
+        let pem = try key.pem()
+        for _ in 1..<max(1, copies) { keys.append(try PrivateKey(pem: pem)) }
+        self.keys = keys; self.keyHash = keyHash
         var ders: [[UInt8]] = []
         for c in certificates { ders.append(try c.der()) }
         self.certificates = ders
@@ -136,4 +145,11 @@ public enum OCSPResponseEncoder {
         if let next = r.nextUpdate { parts.append(DER.explicit(0, DERTime.encode(next, generalized: true))) }
         return DER.sequence(parts)
     }
+}
+
+/// A counter shared between threads.
+final class Turn: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int { lock.lock(); defer { lock.unlock() }; value &+= 1; return value & Int.max }
 }
