@@ -333,6 +333,25 @@ import Testing
             #expect(r.status == 404 || r.status == 400, "\(path): \(r.status)")
             #expect(!String(decoding: r.body, as: UTF8.self).contains("PRIVATE KEY"))
         }
+        // Pipelined requests on one connection are answered in order, whichever path answers them.
+        let pipelined = try Run.program("/usr/bin/env", ["python3", "-c", """
+            import socket, sys
+            port, body = int(sys.argv[1]), open(sys.argv[2], 'rb').read()
+            ocsp = b'POST /ocsp HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/ocsp-request\\r\\nContent-Length: %d\\r\\n\\r\\n' % len(body) + body
+            health = b'GET /healthz HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'
+            s = socket.create_connection(('127.0.0.1', port))
+            s.sendall(health + ocsp + health + ocsp + ocsp)
+            s.settimeout(10)
+            data = b''
+            while data.count(b'HTTP/1.1 200') < 5:
+                chunk = s.recv(65536)
+                if not chunk: break
+                data += chunk
+            kinds = ['json' if b'application/json' in part[:300] else 'ocsp' for part in data.split(b'HTTP/1.1 200')[1:]]
+            print(','.join(kinds))
+            """, String(f.server.port), req.path])
+        #expect(pipelined.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "json,ocsp,json,ocsp,ocsp", "\(pipelined.stdout)\(pipelined.stderr)")
+
         // Still answering.
         #expect(try HTTP.request(f.url + "/healthz", folder: folder).status == 200)
         #expect(try ocsp(f, kind: "sign", cert: try f.file(f.card1["sign"]!)).contains(": good"))
