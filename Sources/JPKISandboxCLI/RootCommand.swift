@@ -16,6 +16,7 @@ public struct JPKISandboxCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, ResidentCommand.self, CardCommand.self, CertCommand.self,
+            PINCommand.self, RequestCommand.self, NoticesCommand.self, AuditCommand.self,
             ExportCommand.self, CACommand.self, ClockCommand.self, DemoCommand.self,
         ]
     )

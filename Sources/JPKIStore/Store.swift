@@ -80,6 +80,7 @@ public final class Store: Sendable {
                 prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
             """)
         }
+        registerRequestMigration(&m)
         return m
     }
 }
