@@ -28,10 +28,13 @@ extension Sandbox {
     /// Makes a certificate (new key pair, signed leaf) ready to store; nothing is written.
     /// Key generation and signing happen outside any transaction: they are the slow part.
     func mint(_ kind: CertificateKind, resident: Resident, cardID: Int64, pin: PINHash, notBefore: Date, limit: LastValidDay) throws -> CertificateRecord {
+        let root = root(kind)
+        guard notBefore >= root.certificate.notBefore else {
+            throw SandboxError.refused("the sandbox clock (\(ISOTime.display(notBefore))) is before the \(kind.rawValue) root was created (\(ISOTime.display(root.certificate.notBefore))); a certificate cannot predate its issuer")
+        }
         let key = try keySource.nextKey()
         let spki = try key.publicKeyDER()
         let ski = try KeyIdentifier.method1(subjectPublicKeyInfo: spki)
-        let root = root(kind)
         let serial = try Self.randomSerial()
         let cn = CertificateProfile.commonName(requestedAt: notBefore, sequence: Int(serial[1]) << 8 | Int(serial[2]),
                                                municipalityCode: resident.locality.municipality.code)
@@ -121,6 +124,9 @@ extension Sandbox {
         let fee = lostBefore ? WindowRule.cardReissueAfterLoss + WindowRule.certificateReissueAfterLoss : 0
 
         let result = try store.write { tx in
+            if old == nil, let live = try tx.cards(residentID: resident.id).first(where: { $0.status != .revoked && $0.notAfter >= now }) {
+                throw SandboxError.refused("resident \(resident.id) already holds card \(live.id) (issued while this request was being prepared)")
+            }
             var revoked: [String] = []
             if let old {
                 for cert in try tx.certificates(cardID: old.id) where cert.state != .revoked && cert.notAfter >= now {

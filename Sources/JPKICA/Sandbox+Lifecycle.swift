@@ -40,6 +40,9 @@ extension Sandbox {
         }
         let now = try now()
         let updated = try store.write { tx in
+            guard try tx.certificate(serial: record.serial)?.state != .revoked else {
+                throw SandboxError.refused("certificate \(record.serial) was revoked by another command a moment ago; nothing changed")
+            }
             try tx.setCertificateState(record.serial, .revoked, reason: reason.rawValue, at: now)
             try Audit.append(tx, at: now, operation: "cert.revoke", applicant: applicant.rawValue, residentID: record.residentID,
                              serials: [record.serial], fee: 0, outcome: "ok", detail: reason.rawValue)
@@ -80,11 +83,19 @@ extension Sandbox {
         guard card.status == .suspended else {
             throw refusal("card.resume", applicant: applicant, residentID: card.residentID, "card \(id) is \(card.status.rawValue), not suspended")
         }
+        // A 4-digit PIN is the authentication PIN; anything else is the signing PIN. It is checked as
+        // the card checks it: a wrong one costs a try, a locked certificate's PIN releases nothing.
         let certs = try store.read { try $0.certificates(cardID: id) }
-        let matches = try certs.contains { try pinMatches(pin, $0.pin) }
-        guard matches else {
+        let kind: CertificateKind = (pin.count == 4 && pin.allSatisfy(\.isASCII) && pin.allSatisfy(\.isNumber)) ? .auth : .sign
+        guard let target = certs.filter({ $0.kind == kind && $0.state == .hold }).last else {
             throw refusal("card.resume", applicant: applicant, residentID: card.residentID,
-                          "the PIN matches neither certificate of card \(id); the suspension stays (a PIN forgotten is reset with `pin reset`)")
+                          "card \(id) has no suspended \(kind.englishName) to check that PIN against")
+        }
+        let check = try verifyPIN(serial: target.serial, pin: pin, operation: "card.resume")
+        guard check.ok else {
+            throw refusal("card.resume", applicant: applicant, residentID: card.residentID, serials: [target.serial],
+                          check.locked ? "the \(kind.englishName)'s PIN is locked; reset it at the window (`pin reset \(target.serial)`) first; the suspension stays"
+                                       : "wrong PIN (\(check.triesLeft) tries left); the suspension stays")
         }
         let now = try now()
         let result = try store.write { tx in

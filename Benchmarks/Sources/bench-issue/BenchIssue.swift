@@ -2,7 +2,7 @@
 // PIN hash measured on their own. Uses only the public API of JPKICA (and OpenSSLKit for PBKDF2).
 //
 //   bench-issue [--cards N] [--config FILE] [--fast-iterations K] [--block B] [--threads T]
-//               [--workers W] [--workdir DIR] [--keep] [--json]
+//               [--keygen-keys K] [--workers W] [--workdir DIR] [--keep] [--json] [--json-out FILE]
 //
 // For N cards it: initialises a throw-away sandbox, registers N adult residents, fills a KeyPool
 // with 2N RSA-2048 keys on T threads (timed: keys/s), then issues N cards (signing + authentication
@@ -10,6 +10,8 @@
 // default) using the pool's keys, and once in a second sandbox whose configuration copy sets
 // pin_hash_iterations = K (1,000 by default) replaying the same keys, so that the signing+storing
 // rate and the cost of the PIN hash can be told apart. Issuance is timed per block of B certificates.
+// With --keygen-keys K < 2N, only K keys are generated (and timed) and both runs cycle through them:
+// RSA key generation runs about 5 keys/s per core, so 2N keys for N = 10,000 take an hour.
 import Foundation
 import JPKICA
 import OpenSSLKit
@@ -29,22 +31,27 @@ struct Options {
     var threads = ProcessInfo.processInfo.activeProcessorCount
     var workers = 1
     var workdir: URL?
+    var keygenKeys: Int?
     var keep = false
     var json = false
+    var jsonOut: URL?
     var pbkdf2Seconds = 1.0
 
     static let usage = """
     usage: bench-issue [--cards N] [--config FILE] [--fast-iterations K] [--block B] [--threads T]
-                       [--workers W] [--workdir DIR] [--keep] [--json]
+                       [--keygen-keys K] [--workers W] [--workdir DIR] [--keep] [--json] [--json-out FILE]
       --cards N            cards to issue (2 certificates each); default 1000
       --config FILE        the sandbox configuration; default <repo>/ca-config/sandbox.toml
       --fast-iterations K  pin_hash_iterations of the second run; default 1000
       --block B            certificates per timing block; default 1000
       --threads T          key generation threads; default: all cores
+      --keygen-keys K      keys to generate (timed); default 2N, one per certificate. With fewer,
+                           issuance cycles through the K keys (same signing and storing work)
       --workers W          threads calling issueCard at once; default 1 (one window)
       --workdir DIR        where the throw-away sandboxes go; default a new folder in $TMPDIR
       --keep               keep the sandboxes
       --json               print the report as JSON instead of a table
+      --json-out FILE      also write the report as JSON to FILE
     """
 
     static func parse(_ args: [String]) -> Options {
@@ -68,6 +75,8 @@ struct Options {
             case "--threads": o.threads = int(a)
             case "--workers": o.workers = int(a)
             case "--workdir": o.workdir = URL(fileURLWithPath: value(a))
+            case "--keygen-keys": o.keygenKeys = int(a)
+            case "--json-out": o.jsonOut = URL(fileURLWithPath: value(a))
             case "--keep": o.keep = true
             case "--json": o.json = true
             case "-h", "--help": print(usage); exit(0)
@@ -388,26 +397,42 @@ func run(_ options: Options) {
         let fastResidents = try registerResidents(fast, count: n)
 
         // (a) key generation.
-        progress("generating \(2 * n) RSA-2048 keys on \(options.threads) threads")
+        let wanted = min(options.keygenKeys ?? 2 * n, 2 * n)
+        progress("generating \(wanted) RSA-2048 keys on \(options.threads) threads")
         let pool = KeyPool()
         t = now()
-        try pool.fill(2 * n, threads: options.threads)
+        try pool.fill(wanted, threads: options.threads)
         let keygenSeconds = now() - t
         let keys = pool.count
 
         // (b) issuance: default PIN cost with the pool's keys, then the cheap PIN cost with the same keys again.
-        let recording = RecordingKeys(pool)
-        main.keySource = recording
+        let slowSource: String, fastSource: String
+        let recording: RecordingKeys?
+        if keys >= 2 * n {
+            recording = RecordingKeys(pool)
+            main.keySource = recording!
+            slowSource = "from the KeyPool, one per certificate"
+            fastSource = "the same keys replayed"
+        } else {
+            var drained: [PrivateKey] = []
+            for _ in 0..<keys { drained.append(try pool.nextKey()) }
+            recording = nil
+            main.keySource = ReplayKeys(drained)
+            fast.keySource = ReplayKeys(drained)
+            slowSource = "\(keys) KeyPool keys cycled"
+            fastSource = slowSource
+        }
         progress("issuing \(n) cards, pin_hash_iterations = \(main.config.pinHashIterations)")
         let slowRun = try issue(main, residents: mainResidents, workers: options.workers, block: options.block,
-                                label: "configured PIN hash", keySource: "from the KeyPool")
-        let leftover = pool.count
-        if leftover != 0 { progress("warning: \(leftover) pool keys left over (expected 0)") }
-
-        fast.keySource = ReplayKeys(recording.keys)
+                                label: "configured PIN hash", keySource: slowSource)
+        if let recording {
+            let leftover = pool.count
+            if leftover != 0 { progress("warning: \(leftover) pool keys left over (expected 0)") }
+            fast.keySource = ReplayKeys(recording.keys)
+        }
         progress("issuing \(n) cards, pin_hash_iterations = \(fast.config.pinHashIterations)")
         let fastRun = try issue(fast, residents: fastResidents, workers: options.workers, block: options.block,
-                                label: "cheap PIN hash", keySource: "replayed from the first run")
+                                label: "cheap PIN hash", keySource: fastSource)
 
         let report = Report(
             cards: n, cores: ProcessInfo.processInfo.activeProcessorCount, keygenThreads: options.threads, workers: options.workers,
@@ -415,10 +440,12 @@ func run(_ options: Options) {
             residents: n, residentsSeconds: residentsSeconds, residentsPerSecond: Double(n) / residentsSeconds,
             keys: keys, keygenSeconds: keygenSeconds, keysPerSecond: Double(keys) / keygenSeconds,
             pbkdf2: pbkdf2, runs: [slowRun, fastRun])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json = try encoder.encode(report)
+        if let out = options.jsonOut { try json.write(to: out) }
         if options.json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(String(decoding: json, as: UTF8.self))
         } else {
             printTable(report)
         }
