@@ -16,7 +16,8 @@ public struct JPKISandboxCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, ResidentCommand.self, CardCommand.self, CertCommand.self,
-            PINCommand.self, RequestCommand.self, NoticesCommand.self, AuditCommand.self,
+            PINCommand.self, SignCommand.self, VerifyCommand.self, AuthCommand.self,
+            RequestCommand.self, NoticesCommand.self, AuditCommand.self,
             ExportCommand.self, CACommand.self, ClockCommand.self, DemoCommand.self,
         ]
     )
