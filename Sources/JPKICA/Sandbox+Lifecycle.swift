@@ -61,17 +61,27 @@ extension Sandbox {
             throw refusal("card.suspend", applicant: applicant, residentID: card.residentID,
                           "card \(id) is \(card.status.rawValue); only an active card can be suspended")
         }
+        return try changeCard(card, to: .suspended, operation: "card.suspend", applicant: applicant, detail: "card \(id)") { cert, now in
+            cert.state == .issued && cert.notAfter >= now ? (.hold, RevocationReason.certificateHold.rawValue) : nil
+        }
+    }
+
+    /// One transaction for a card's status and its certificates' states, audited; listeners told after the commit.
+    /// `transition` says what each certificate becomes (nil: unchanged).
+    private func changeCard(_ card: CardRecord, to status: CardRecord.Status, operation: String, applicant: Applicant, detail: String,
+                            transition: (CertificateRecord, Date) -> (CertificateRecord.State, String?)?) throws -> (CardRecord, [CertificateRecord]) {
         let now = try now()
         let result = try store.write { tx in
             var changed: [String] = []
-            for cert in try tx.certificates(cardID: id) where cert.state == .issued && cert.notAfter >= now {
-                try tx.setCertificateState(cert.serial, .hold, reason: RevocationReason.certificateHold.rawValue, at: now)
+            for cert in try tx.certificates(cardID: card.id) {
+                guard let (state, reason) = transition(cert, now) else { continue }
+                try tx.setCertificateState(cert.serial, state, reason: reason, at: state == .issued ? nil : now)
                 changed.append(cert.serial)
             }
-            try tx.setCardStatus(id, .suspended, at: now)
-            try Audit.append(tx, at: now, operation: "card.suspend", applicant: applicant.rawValue, residentID: card.residentID,
-                             serials: changed, fee: 0, outcome: "ok", detail: "card \(id)")
-            return (try tx.card(id: id)!, try tx.certificates(cardID: id), changed)
+            try tx.setCardStatus(card.id, status, at: now)
+            try Audit.append(tx, at: now, operation: operation, applicant: applicant.rawValue, residentID: card.residentID,
+                             serials: changed, fee: 0, outcome: "ok", detail: detail)
+            return (try tx.card(id: card.id)!, try tx.certificates(cardID: card.id), changed)
         }
         statusChanged(result.2)
         return (result.0, result.1)
@@ -97,20 +107,9 @@ extension Sandbox {
                           check.locked ? "the \(kind.englishName)'s PIN is locked; reset it at the window (`pin reset \(target.serial)`) first; the suspension stays"
                                        : "wrong PIN (\(check.triesLeft) tries left); the suspension stays")
         }
-        let now = try now()
-        let result = try store.write { tx in
-            var changed: [String] = []
-            for cert in try tx.certificates(cardID: id) where cert.state == .hold {
-                try tx.setCertificateState(cert.serial, .issued, reason: nil, at: nil)
-                changed.append(cert.serial)
-            }
-            try tx.setCardStatus(id, .active, at: now)
-            try Audit.append(tx, at: now, operation: "card.resume", applicant: applicant.rawValue, residentID: card.residentID,
-                             serials: changed, fee: 0, outcome: "ok", detail: "card \(id)")
-            return (try tx.card(id: id)!, try tx.certificates(cardID: id), changed)
+        return try changeCard(card, to: .active, operation: "card.resume", applicant: applicant, detail: "card \(id)") { cert, _ in
+            cert.state == .hold ? (.issued, nil) : nil
         }
-        statusChanged(result.2)
-        return (result.0, result.1)
     }
 
     /// 廃止: the card is given up; both certificates are revoked.
@@ -119,20 +118,10 @@ extension Sandbox {
         guard card.status != .revoked else {
             throw refusal("card.revoke", applicant: applicant, residentID: card.residentID, "card \(id) is already revoked")
         }
-        let now = try now()
-        let result = try store.write { tx in
-            var changed: [String] = []
-            for cert in try tx.certificates(cardID: id) where cert.state != .revoked {
-                try tx.setCertificateState(cert.serial, .revoked, reason: (reason == .certificateHold ? .cessationOfOperation : reason).rawValue, at: now)
-                changed.append(cert.serial)
-            }
-            try tx.setCardStatus(id, .revoked, at: now)
-            try Audit.append(tx, at: now, operation: "card.revoke", applicant: applicant.rawValue, residentID: card.residentID,
-                             serials: changed, fee: 0, outcome: "ok", detail: "card \(id): \(reason.rawValue)")
-            return (try tx.card(id: id)!, try tx.certificates(cardID: id), changed)
+        let applied = reason == .certificateHold ? RevocationReason.cessationOfOperation : reason
+        return try changeCard(card, to: .revoked, operation: "card.revoke", applicant: applicant, detail: "card \(id): \(applied.rawValue)") { cert, _ in
+            cert.state != .revoked ? (.revoked, applied.rawValue) : nil
         }
-        statusChanged(result.2)
-        return (result.0, result.1)
     }
 
     func pinMatches(_ pin: String, _ stored: PINHash) throws -> Bool {
