@@ -120,7 +120,7 @@ extension Sandbox {
         // Certificates are minted with card id 0 and given the real id in the transaction.
         let minted = try plans.map { try mint($0.0, resident: resident, cardID: 0, pin: $0.1, notBefore: now, limit: limits[$0.0]!) }
         // 800 yen for a card reissued because the last one was lost, plus 200 for its certificates (002, 004).
-        let lostBefore = old == nil ? (try store.read { try $0.lastRevokedCardReason(residentID: resident.id) }) == RevocationReason.keyCompromise.rawValue : false
+        let lostBefore = old == nil ? try store.read { try $0.lastRevokedCardWasLost(residentID: resident.id) } : false
         let fee = lostBefore ? WindowRule.cardReissueAfterLoss + WindowRule.certificateReissueAfterLoss : 0
 
         let result = try store.write { tx in

@@ -30,7 +30,13 @@ extension Sandbox {
 
     /// 失効: revokes one certificate (cert revoke).
     public func revokeCertificate(serial text: String, reason: RevocationReason, applicant: Applicant = .self) throws -> CertificateRecord {
+        try revokeCertificate(serial: text, request: RevocationRequest(reason: reason), applicant: applicant)
+    }
+
+    public func revokeCertificate(serial text: String, request: RevocationRequest, applicant: Applicant = .self) throws -> CertificateRecord {
+        let reason = request.reason
         let record = try certificate(serial: text)
+        try checkApplicant(applicant, resident: try resident(id: record.residentID), today: LocalDate(try now()), operation: "cert.revoke")
         if reason == .certificateHold {
             throw SandboxError.invalid("certificateHold is a suspension of the whole card: use `jpki-sandbox card suspend \(record.cardID)`")
         }
@@ -44,8 +50,9 @@ extension Sandbox {
                 throw SandboxError.refused("certificate \(record.serial) was revoked by another command a moment ago; nothing changed")
             }
             try tx.setCertificateState(record.serial, .revoked, reason: reason.rawValue, at: now)
+            try tx.setRevocationEvent(record.serial, request.event)
             try Audit.append(tx, at: now, operation: "cert.revoke", applicant: applicant.rawValue, residentID: record.residentID,
-                             serials: [record.serial], fee: 0, outcome: "ok", detail: reason.rawValue)
+                             serials: [record.serial], fee: 0, outcome: "ok", detail: reason.rawValue + (request.event.map { " (\($0))" } ?? ""))
             return try tx.certificate(serial: record.serial)!
         }
         statusChanged([record.serial])
@@ -69,13 +76,14 @@ extension Sandbox {
     /// One transaction for a card's status and its certificates' states, audited; listeners told after the commit.
     /// `transition` says what each certificate becomes (nil: unchanged).
     private func changeCard(_ card: CardRecord, to status: CardRecord.Status, operation: String, applicant: Applicant, detail: String,
-                            transition: (CertificateRecord, Date) -> (CertificateRecord.State, String?)?) throws -> (CardRecord, [CertificateRecord]) {
+                            event: String? = nil, transition: (CertificateRecord, Date) -> (CertificateRecord.State, String?)?) throws -> (CardRecord, [CertificateRecord]) {
         let now = try now()
         let result = try store.write { tx in
             var changed: [String] = []
             for cert in try tx.certificates(cardID: card.id) {
                 guard let (state, reason) = transition(cert, now) else { continue }
                 try tx.setCertificateState(cert.serial, state, reason: reason, at: state == .issued ? nil : now)
+                if state == .revoked { try tx.setRevocationEvent(cert.serial, event) }
                 changed.append(cert.serial)
             }
             try tx.setCardStatus(card.id, status, at: now)
@@ -90,6 +98,7 @@ extension Sandbox {
     /// 一時停止解除: at the window with the card and a PIN of either certificate (002).
     public func resumeCard(id: Int64, pin: String, applicant: Applicant = .self) throws -> (CardRecord, [CertificateRecord]) {
         let card = try card(id: id)
+        try checkApplicant(applicant, resident: try resident(id: card.residentID), today: LocalDate(try now()), operation: "card.resume")
         guard card.status == .suspended else {
             throw refusal("card.resume", applicant: applicant, residentID: card.residentID, "card \(id) is \(card.status.rawValue), not suspended")
         }
@@ -114,12 +123,19 @@ extension Sandbox {
 
     /// 廃止: the card is given up; both certificates are revoked.
     public func revokeCard(id: Int64, reason: RevocationReason = .cessationOfOperation, applicant: Applicant = .self) throws -> (CardRecord, [CertificateRecord]) {
+        try revokeCard(id: id, request: RevocationRequest(reason: reason), applicant: applicant)
+    }
+
+    public func revokeCard(id: Int64, request: RevocationRequest, applicant: Applicant = .self) throws -> (CardRecord, [CertificateRecord]) {
+        let reason = request.reason
         let card = try card(id: id)
+        try checkApplicant(applicant, resident: try resident(id: card.residentID), today: LocalDate(try now()), operation: "card.revoke")
         guard card.status != .revoked else {
             throw refusal("card.revoke", applicant: applicant, residentID: card.residentID, "card \(id) is already revoked")
         }
         let applied = reason == .certificateHold ? RevocationReason.cessationOfOperation : reason
-        return try changeCard(card, to: .revoked, operation: "card.revoke", applicant: applicant, detail: "card \(id): \(applied.rawValue)") { cert, _ in
+        return try changeCard(card, to: .revoked, operation: "card.revoke", applicant: applicant,
+                              detail: "card \(id): \(applied.rawValue)" + (request.event.map { " (\($0))" } ?? ""), event: request.event) { cert, _ in
             cert.state != .revoked ? (.revoked, applied.rawValue) : nil
         }
     }
@@ -133,7 +149,8 @@ extension Sandbox {
 
     /// Sets the persisted clock so that it reads `instant` now and runs on from there.
     public func setClock(to instant: Date) throws -> Date {
-        let offset = (instant.timeIntervalSinceNow).rounded()
+        // Not rounded: `now()` floors to whole seconds, so the clock reads `instant` from this moment on.
+        let offset = instant.timeIntervalSinceNow
         try store.write { tx in
             try tx.setMeta(Self.clockOffsetKey, offset == 0 ? nil : String(offset))
             try Audit.append(tx, at: instant, operation: "clock.set", applicant: nil, residentID: nil, serials: [], fee: 0,

@@ -80,9 +80,8 @@ extension Sandbox {
         }
         let limit = try store.read { try certificateLimit(kind, resident: resident, card: card, today: today, renewal: old != nil, tx: $0) }
         let minted = try mint(kind, resident: resident, cardID: card.id, pin: pinHash, notBefore: now, limit: limit)
-        let lostBefore = try store.read { tx in
-            try tx.certificates(cardID: card.id).contains { $0.kind == kind && $0.reason == RevocationReason.keyCompromise.rawValue }
-        }
+        // Renewal is free (004); a certificate reissued because the card was lost costs 200 yen (002, 004).
+        let lostBefore = old == nil && operation == "cert.issue" ? try store.read { try $0.certificateLostBefore(cardID: card.id, kind: kind) } : false
         let fee = lostBefore ? WindowRule.certificateReissueAfterLoss : 0
         let result = try store.write { tx in
             if let old {

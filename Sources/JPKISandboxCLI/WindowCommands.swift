@@ -264,14 +264,13 @@ struct RequestCommand: ParsableCommand {
                     guard let pin, let kind = a["kind"].flatMap(CertificateKind.init) else { throw SandboxError.invalid("give --pin for the new certificate") }
                     result = issuanceJSON(try sandbox.issueCertificate(cardID: try int("card"), kind: kind, pin: pin, applicant: .agent), now: try sandbox.now())
                 case "cert.revoke":
-                    let r = try sandbox.revokeCertificate(serial: a["serial"] ?? "", reason: try RevocationReason(parsing: a["reason"] ?? ""), applicant: .agent)
-                    result = .object([("serial", .string(r.serial)), ("status", .string(r.status(at: try sandbox.now()))), ("reason", .optional(r.reason))])
+                    result = CertCommand.Revoke.answer(try sandbox.revokeCertificate(serial: a["serial"] ?? "", request: try RevocationRequest(parsing: a["reason"] ?? ""), applicant: .agent), try sandbox.now())
                 case "card.resume":
                     guard let pin else { throw SandboxError.invalid("give --pin (either certificate's PIN) to resume the card") }
                     let (card, certs) = try sandbox.resumeCard(id: try int("card"), pin: pin, applicant: .agent)
                     result = try CardCommand.answer(card, certs, sandbox)
                 case "card.revoke":
-                    let (card, certs) = try sandbox.revokeCard(id: try int("card"), reason: try RevocationReason(parsing: a["reason"] ?? "cessationOfOperation"), applicant: .agent)
+                    let (card, certs) = try sandbox.revokeCard(id: try int("card"), request: try RevocationRequest(parsing: a["reason"] ?? "cessationOfOperation"), applicant: .agent)
                     result = try CardCommand.answer(card, certs, sandbox)
                 case "pin.reset":
                     guard let newPin else { throw SandboxError.invalid("give --new-pin") }
@@ -323,12 +322,15 @@ struct AuditCommand: ParsableCommand {
         @Option(help: "Only entries at or after this sandbox time (2027-02-27 or a date-time).") var since: String?
         @Option(help: "Only this resident's.") var resident: Int64?
 
+        /// Stored UTC times, printed in Asia/Tokyo like every other time.
+        static func display(_ stored: String) -> String { (try? ISOTime.parse(stored)).map(ISOTime.display) ?? stored }
+
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
                 let entries = try sandbox.auditEntries(since: try since.map { try ISOTime.parse($0) }, residentID: resident)
                 return .object([("entries", .array(entries.map { e in
-                    .object([("id", .int(Int(e.id ?? 0))), ("sandboxTime", .string(e.sandboxTime)), ("realTime", .string(e.realTime)),
+                    .object([("id", .int(Int(e.id ?? 0))), ("sandboxTime", .string(Self.display(e.sandboxTime))), ("realTime", .string(Self.display(e.realTime))),
                              ("operation", .string(e.operation)), ("applicant", .optional(e.applicant)),
                              ("residentId", e.residentID.map { .int(Int($0)) } ?? .null), ("serials", .array(e.serials.map(JSON.string))),
                              ("fee", .int(e.fee)), ("outcome", .string(e.outcome)), ("detail", .string(e.detail)), ("hash", .string(e.hash))])

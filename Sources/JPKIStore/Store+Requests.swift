@@ -30,6 +30,10 @@ extension Store {
                 completed_at TEXT);
             """)
         }
+        m.registerMigration("v3-revocation-event") { db in
+            // The window event behind a revocation (lost, stolen, …), which decides the reissue fees.
+            try db.execute(sql: "ALTER TABLE certificates ADD COLUMN revocation_event TEXT")
+        }
     }
 }
 
@@ -67,11 +71,23 @@ extension Transaction {
                          arguments: [ISOTime.storage(from), ISOTime.storage(to)]).map(Self.card)
     }
 
-    /// The most recent revoked card of a resident, with the reason its certificates were revoked for.
-    public func lastRevokedCardReason(residentID: Int64) throws -> String? {
-        try String.fetchOne(db, sql: """
-            SELECT c.reason FROM certificates c JOIN cards k ON k.id = c.card_id
-            WHERE k.resident_id = ? AND k.status = 'revoked' ORDER BY k.id DESC LIMIT 1
-            """, arguments: [residentID])
+    /// Whether the resident's most recent revoked card was given up as lost or stolen.
+    public func lastRevokedCardWasLost(residentID: Int64) throws -> Bool {
+        try Bool.fetchOne(db, sql: """
+            SELECT EXISTS(SELECT 1 FROM certificates c WHERE c.card_id = (
+                SELECT id FROM cards WHERE resident_id = ? AND status = 'revoked' ORDER BY id DESC LIMIT 1)
+              AND c.revocation_event IN ('lost', 'stolen'))
+            """, arguments: [residentID]) ?? false
+    }
+
+    /// Whether a certificate of this kind on the card was revoked because the card was lost or stolen.
+    public func certificateLostBefore(cardID: Int64, kind: CertificateKind) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM certificates WHERE card_id = ? AND kind = ? AND revocation_event IN ('lost', 'stolen'))",
+                          arguments: [cardID, kind.rawValue]) ?? false
+    }
+
+    /// Records the window event of a revocation.
+    public func setRevocationEvent(_ serial: String, _ event: String?) throws {
+        try db.execute(sql: "UPDATE certificates SET revocation_event = ? WHERE serial = ?", arguments: [event, serial])
     }
 }

@@ -145,6 +145,38 @@ struct LifecycleTests {
         #expect(reissue.json["fee"] as? Int == 1000)
     }
 
+    @Test("fees only for a lost or stolen card: a PIN leak costs nothing, and renewal is always free (002, 004)")
+    func feesOnlyForLoss() throws {
+        let f = try Fixture()
+        #expect(try f.cli(["cert", "revoke", f.auth, "--reason", "pin-leaked"], at: "2027-01-01").status == 0)
+        let again = try f.cli(["cert", "issue", "--card", "1", "--kind", "auth", "--pin", "4321"], at: "2027-01-02")
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.json["fee"] as? Int == 0)
+        let renewed = try f.cli(["cert", "renew", f.sign], at: "2031-03-01")
+        #expect(renewed.json["fee"] as? Int == 0)
+        #expect(try f.cli(["card", "revoke", "1", "--reason", "pin-leaked"], at: "2031-03-02").status == 0)
+        let card = try f.cli(["card", "issue", "--resident", "1", "--sign-pin", "ABC123", "--auth-pin", "1234"], at: "2031-03-03")
+        #expect(card.json["fee"] as? Int == 0)
+        // A certificate reissued on the same card after it was reported lost: 200 yen.
+        #expect(try f.cli(["cert", "revoke", (card.json["certificates"] as? [[String: Any]])?.first { $0["kind"] as? String == "auth" }?["serial"] as? String ?? "", "--reason", "lost"], at: "2031-03-04").status == 0)
+        let lost = try f.cli(["cert", "issue", "--card", "2", "--kind", "auth", "--pin", "4321"], at: "2031-03-05")
+        #expect(lost.json["fee"] as? Int == 200)
+    }
+
+    @Test("an agent's revocation and release take two visits too (002, 003)")
+    func agentRevocationTwoStep() throws {
+        let f = try Fixture()
+        let first = try f.cli(["cert", "revoke", f.sign, "--reason", "stop", "--applicant", "agent"], at: "2027-01-01T10:00:00+09:00")
+        #expect(first.status == 0, "\(first.stderr)")
+        let request = try #require(first.json["request"] as? [String: Any])
+        #expect(try f.show(f.sign)["status"] as? String == "good", "nothing revoked on the first visit")
+        let done = try f.cli(["request", "complete", String(request["id"] as! Int), "--answer", request["mailedAnswerCode"] as! String], at: "2027-01-02")
+        #expect(done.status == 0, "\(done.stderr)")
+        let cert = try f.show(f.sign, at: "2027-01-02")
+        #expect(cert["status"] as? String == "revoked")
+        #expect(cert["reason"] as? String == "cessationOfOperation")
+    }
+
     // MARK: PINs (004)
 
     @Test("signing PIN locks after exactly 5 failures, with the right tries left each time; reset clears it (004)")
