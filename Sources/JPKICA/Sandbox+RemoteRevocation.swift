@@ -3,13 +3,10 @@ import Foundation
 import JPKIDomain
 import OpenSSLKit
 
-extension Sandbox {
+extension SignatureVerifier {
     /// OCSP or CRL, by the URLs written in the certificate (AIA OCSP; the HTTP URI of the CRL
     /// distribution point), answered for the time `at`: a revocation after `at` did not yet apply.
-    func remoteRevocationStatus(of cert: Certificate, source: RevocationSource, at: Date) throws -> RevocationAnswer {
-        guard let issuer = CertificateKind.allCases.map({ root($0).certificate }).first(where: { cert.isSigned(by: $0) }) else {
-            return RevocationAnswer(source: source, status: "unknown", time: nil, reason: nil)
-        }
+    static func remoteRevocationStatus(of cert: Certificate, issuer: Certificate, source: RevocationSource, at: Date) throws -> RevocationAnswer {
         let url: String? = source == .ocsp ? Self.ocspURL(cert) : Self.crlURL(cert)
         guard let url else {
             throw SandboxError("no-url", "the certificate names no \(source == .ocsp ? "OCSP URL (authorityInfoAccess)" : "HTTP CRL distribution point")")

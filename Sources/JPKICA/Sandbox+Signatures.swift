@@ -94,62 +94,73 @@ extension Sandbox {
         return (record, try key.signSHA256(challenge))
     }
 
-    /// The roots a verifier trusts: this sandbox's, or the PEM files of a folder.
+    /// The roots a verifier trusts: this sandbox's, or the certificates of a folder.
     public func trustAnchors(folder: URL?) throws -> [Certificate] {
         guard let folder else { return CertificateKind.allCases.map { root($0).certificate } }
-        let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
-        var roots: [Certificate] = []
-        for file in files where ["pem", "crt", "cer", "der"].contains(file.pathExtension.lowercased()) {
-            let bytes = [UInt8](try Data(contentsOf: file))
-            if let text = String(bytes: bytes, encoding: .utf8), text.contains("BEGIN CERTIFICATE") {
-                roots += try OpenSSLKit.certificates(fromPEM: text)
-            } else if let c = try? Certificate(der: bytes) { roots.append(c) }
-        }
-        guard !roots.isEmpty else { throw SandboxError.invalid("no certificates in \(folder.path) (PEM or DER files ending .pem, .crt, .cer or .der)") }
-        return roots
+        return try JPKICA.trustAnchors(folder: folder)
     }
 
-    /// Checks a CMS signature: the signature over the content, the chain to a trusted root (JPKI
-    /// leaves are issued directly by a root, found by key), validity at the signing time and at
-    /// `at`, and revocation at `at`.
-    public func verifySignature(content: [UInt8], signature: [UInt8], at: Date?, revocation: RevocationSource, trust: [Certificate]) throws -> SignatureVerdict {
-        let checkedAt = try at ?? now()
+    /// A verifier that trusts `trust` and can also look revocation up in this sandbox's register.
+    public func verifier(trust: [Certificate]) -> SignatureVerifier {
+        SignatureVerifier(trust: trust, sandboxRoots: CertificateKind.allCases.map { (root($0).certificate, $0) }) { [store] cert, at in
+            guard let record = try store.read({ try $0.certificate(serial: cert.serialHex) }), record.der == (try cert.der()) else {
+                return RevocationAnswer(source: .local, status: "unknown", time: nil, reason: nil)
+            }
+            return SignatureVerifier.answer(state: record.state, revokedAt: record.revokedAt, reason: record.reason, at: at, source: .local)
+        }
+    }
+}
+
+/// Checks signatures and challenge responses made with JPKI certificates: the signature, the chain
+/// to a trusted root (JPKI leaves are issued directly by a root, found by key, not by name), validity
+/// at the signing time and at the time asked about, and revocation at that time. Works without a
+/// sandbox (CI with `--trust`), then with OCSP or CRL only.
+public struct SignatureVerifier: Sendable {
+    public let trust: [Certificate]
+    /// The sandbox's roots and their kinds, when there is a sandbox.
+    let sandboxRoots: [(Certificate, CertificateKind)]
+    /// The sandbox register, when there is one.
+    let local: (@Sendable (Certificate, Date) throws -> RevocationAnswer)?
+
+    public init(trust: [Certificate], sandboxRoots: [(Certificate, CertificateKind)] = [],
+                local: (@Sendable (Certificate, Date) throws -> RevocationAnswer)? = nil) {
+        self.trust = trust; self.sandboxRoots = sandboxRoots; self.local = local
+    }
+
+    public func verifySignature(content: [UInt8], signature: [UInt8], at checkedAt: Date, revocation: RevocationSource) throws -> SignatureVerdict {
         let verified: CMS.Verified
         do { verified = try CMS.verifySignature(signature, detachedContent: content) } catch {
             return SignatureVerdict(status: .invalid, message: error.description, signer: nil, signerKind: nil, basicDetails: nil,
                                     signingTime: nil, checkedAt: checkedAt, revocation: nil)
         }
-        return try judge(signer: verified.signer, signingTime: verified.signingTime, at: checkedAt, revocation: revocation, trust: trust)
+        return try judge(signer: verified.signer, signingTime: verified.signingTime, at: checkedAt, revocation: revocation)
     }
 
-    /// Checks a challenge response (auth verify) the same way as a signature.
-    public func verifyAuthResponse(certificate: Certificate, challenge: [UInt8], signature: [UInt8], at: Date?, revocation: RevocationSource, trust: [Certificate]) throws -> SignatureVerdict {
-        let checkedAt = try at ?? now()
+    public func verifyAuthResponse(certificate: Certificate, challenge: [UInt8], signature: [UInt8], at checkedAt: Date, revocation: RevocationSource) throws -> SignatureVerdict {
         guard try certificate.publicKey().verifySHA256(signature: signature, message: challenge) else {
             return SignatureVerdict(status: .invalid, message: "the response is not a signature of this challenge by this certificate's key",
                                     signer: certificate, signerKind: .auth, basicDetails: nil, signingTime: nil, checkedAt: checkedAt, revocation: nil)
         }
-        return try judge(signer: certificate, signingTime: nil, at: checkedAt, revocation: revocation, trust: trust)
+        return try judge(signer: certificate, signingTime: nil, at: checkedAt, revocation: revocation)
     }
 
-    func judge(signer: Certificate, signingTime: Date?, at: Date, revocation: RevocationSource, trust: [Certificate]) throws -> SignatureVerdict {
+    func judge(signer: Certificate, signingTime: Date?, at: Date, revocation: RevocationSource) throws -> SignatureVerdict {
         let issuer = trust.first { signer.isSigned(by: $0) }
-        let kind: CertificateKind? = issuer.flatMap { root in CertificateKind.allCases.first { (try? self.root($0).certificate.der()) == (try? root.der()) } }
         let details = signer.extensions.first { $0.oid == CertificateProfile.OID.subjectAltName }
             .flatMap { CertificateProfile.decodeBasicDetails(subjectAltName: $0.value) }
+        let kind: CertificateKind = issuer.flatMap { root in sandboxRoots.first { (try? $0.0.der()) == (try? root.der()) }?.1 }
+            ?? (details == nil ? .auth : .sign)
         func verdict(_ status: SignatureStatus, _ message: String, _ answer: RevocationAnswer? = nil) -> SignatureVerdict {
-            SignatureVerdict(status: status, message: message, signer: signer, signerKind: kind ?? (details == nil ? .auth : .sign),
-                             basicDetails: details, signingTime: signingTime, checkedAt: at, revocation: answer)
+            SignatureVerdict(status: status, message: message, signer: signer, signerKind: kind, basicDetails: details,
+                             signingTime: signingTime, checkedAt: at, revocation: answer)
         }
-        // The chain: JPKI leaves are issued directly by a self-signed root, picked by key, not by name.
         guard let root = issuer else {
             return verdict(.untrusted, "the signer's certificate (\(signer.subjectText)) was not issued by a trusted root")
         }
         if let problem = signer.verificationError(root: root, at: signingTime ?? at), !problem.contains("expired"), !problem.contains("not yet valid") {
             return verdict(.untrusted, "the chain does not verify: \(problem)")
         }
-        // Revocation at the time asked about.
-        let answer = try revocationStatus(of: signer, source: revocation, at: at)
+        let answer = try revocationStatus(of: signer, issuer: root, source: revocation, at: at)
         switch answer.status {
         case "revoked":
             return verdict(.revoked, "the signer's certificate was revoked on \(answer.time.map(ISOTime.display) ?? "?") (\(answer.reason ?? "unspecified"))", answer)
@@ -167,17 +178,17 @@ extension Sandbox {
     }
 
     /// The signer's revocation status at `at`, from the chosen source.
-    func revocationStatus(of cert: Certificate, source: RevocationSource, at: Date) throws -> RevocationAnswer {
+    func revocationStatus(of cert: Certificate, issuer: Certificate, source: RevocationSource, at: Date) throws -> RevocationAnswer {
         switch source {
         case .none:
             return RevocationAnswer(source: .none, status: "not-checked", time: nil, reason: nil)
         case .local:
-            guard let record = try store.read({ try $0.certificate(serial: cert.serialHex) }), record.der == (try cert.der()) else {
-                return RevocationAnswer(source: .local, status: "unknown", time: nil, reason: nil)
+            guard let local else {
+                throw SandboxError.invalid("--revocation local needs a sandbox (--home); without one use ocsp, crl or none")
             }
-            return Self.answer(state: record.state, revokedAt: record.revokedAt, reason: record.reason, at: at, source: .local)
+            return try local(cert, at)
         case .ocsp, .crl:
-            return try remoteRevocationStatus(of: cert, source: source, at: at)
+            return try Self.remoteRevocationStatus(of: cert, issuer: issuer, source: source, at: at)
         }
     }
 
@@ -191,4 +202,18 @@ extension Sandbox {
             return RevocationAnswer(source: source, status: state == .hold ? "suspended" : "revoked", time: revokedAt, reason: reason)
         }
     }
+}
+
+/// The certificates (PEM or DER files ending .pem, .crt, .cer or .der) of a folder.
+public func trustAnchors(folder: URL) throws -> [Certificate] {
+    let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+    var roots: [Certificate] = []
+    for file in files where ["pem", "crt", "cer", "der"].contains(file.pathExtension.lowercased()) {
+        let bytes = [UInt8](try Data(contentsOf: file))
+        if let text = String(bytes: bytes, encoding: .utf8), text.contains("BEGIN CERTIFICATE") {
+            roots += try OpenSSLKit.certificates(fromPEM: text)
+        } else if let c = try? Certificate(der: bytes) { roots.append(c) }
+    }
+    guard !roots.isEmpty else { throw SandboxError.invalid("no certificates in \(folder.path) (PEM or DER files ending .pem, .crt, .cer or .der)") }
+    return roots
 }

@@ -34,6 +34,20 @@ func verdictJSON(_ v: SignatureVerdict) -> JSON {
     return .object(fields)
 }
 
+/// The verifier for `verify` and `auth verify`: the sandbox's (its roots, or --trust, plus its
+/// register), or, with no sandbox, one that trusts only --trust and checks revocation remotely.
+func makeVerifier(_ global: GlobalOptions, trust: String?) throws -> (SignatureVerifier, Date, Sandbox?) {
+    let folder = trust.map { URL(fileURLWithPath: $0) }
+    if global.sandboxHome.exists {
+        let sandbox = try global.openSandbox()
+        return (sandbox.verifier(trust: try sandbox.trustAnchors(folder: folder)), try global.atDate() ?? sandbox.now(), sandbox)
+    }
+    guard let folder else {
+        throw SandboxError("no-sandbox", "no sandbox at \(global.sandboxHome.url.path): give --trust DIR with the root certificates to verify against (or --home)")
+    }
+    return (SignatureVerifier(trust: try trustAnchors(folder: folder)), try global.atDate() ?? Date(), nil)
+}
+
 let verifyExitCodes = """
 Exit status: 0 valid, 2 invalid signature (or not a signature of this content), 3 untrusted, 4 revoked, \
 5 suspended, 6 expired; 1 for errors (unreadable files, bad options).
@@ -72,7 +86,7 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verify a CMS signature: signature, chain to a sandbox root, validity at the signing time and at --at, revocation.",
-        discussion: "Revocation: local (this sandbox's register, default), ocsp or crl (the URLs in the certificate), none.\n" + verifyExitCodes)
+        discussion: "Revocation: local (this sandbox's register, default), ocsp or crl (the URLs in the certificate), none. Without a sandbox home, give --trust DIR (and ocsp, crl or none).\n" + verifyExitCodes)
     @OptionGroup var global: GlobalOptions
     @Option(name: .customLong("in"), help: "The signed file.") var input: String
     @Option(help: "The signature (DER CMS).") var signature: String
@@ -82,12 +96,10 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         var status = SignatureStatus.valid
         try global.run {
-            let sandbox = try global.openSandbox()
             guard let source = RevocationSource(rawValue: revocation) else { throw SandboxError.invalid("--revocation must be local, ocsp, crl or none") }
-            let verdict = try sandbox.verifySignature(content: try readInput(input, what: "the signed file"),
-                                                      signature: try readInput(signature, what: "the signature"),
-                                                      at: try global.atDate(), revocation: source,
-                                                      trust: try sandbox.trustAnchors(folder: trust.map { URL(fileURLWithPath: $0) }))
+            let (verifier, at, _) = try makeVerifier(global, trust: trust)
+            let verdict = try verifier.verifySignature(content: try readInput(input, what: "the signed file"),
+                                                       signature: try readInput(signature, what: "the signature"), at: at, revocation: source)
             status = verdict.status
             return verdictJSON(verdict)
         }
@@ -132,17 +144,19 @@ struct AuthCommand: ParsableCommand {
         func run() throws {
             var status = SignatureStatus.valid
             try global.run {
-                let sandbox = try global.openSandbox()
+                let (verifier, at, sandbox) = try makeVerifier(global, trust: trust)
                 guard let c = [UInt8](hexString: challenge), let s = [UInt8](hexString: signature) else {
                     throw SandboxError.invalid("--challenge and --signature must be hexadecimal")
                 }
                 guard let source = RevocationSource(rawValue: revocation) else { throw SandboxError.invalid("--revocation must be local, ocsp, crl or none") }
                 let certificate: Certificate
-                if let serial { certificate = try Certificate(der: try sandbox.certificate(serial: serial).der) }
+                if let serial {
+                    guard let sandbox else { throw SandboxError.invalid("--serial needs a sandbox (--home); give --cert FILE instead") }
+                    certificate = try Certificate(der: try sandbox.certificate(serial: serial).der)
+                }
                 else if let cert { certificate = try Certificate(pemOrDER: try readInput(cert, what: "the certificate")) }
                 else { throw SandboxError.invalid("give --serial or --cert") }
-                let verdict = try sandbox.verifyAuthResponse(certificate: certificate, challenge: c, signature: s, at: try global.atDate(),
-                                                             revocation: source, trust: try sandbox.trustAnchors(folder: trust.map { URL(fileURLWithPath: $0) }))
+                let verdict = try verifier.verifyAuthResponse(certificate: certificate, challenge: c, signature: s, at: at, revocation: source)
                 status = verdict.status
                 return verdictJSON(verdict)
             }

@@ -85,6 +85,23 @@ struct SignatureTests {
         #expect(try f.verify(other, at: "2026-12-01", extra: ["--trust", trust.path, "--revocation", "none"]).status == 0)
     }
 
+    @Test("CI without a sandbox: verify with only --trust (revocation none), and a clear error for local revocation")
+    func verifyWithoutSandbox() throws {
+        let f = try Fixture()
+        let (_, sig) = try f.signDoc()
+        let roots = f.home.file("roots")
+        #expect(try f.home.cli(["ca", "export", "--out", roots.path]).status == 0)
+        let nowhere = f.home.file("no-sandbox").path
+        let ok = try Run.program(Run.binary, ["verify", "--in", f.doc.path, "--signature", sig.path, "--trust", roots.path,
+                                              "--revocation", "none", "--home", nowhere, "--json", "--at", "2026-12-02"])
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        #expect((ok.json["signer"] as? [String: Any])?["kind"] as? String == "sign")
+        let local = try Run.program(Run.binary, ["verify", "--in", f.doc.path, "--signature", sig.path, "--trust", roots.path, "--home", nowhere, "--json"])
+        #expect(local.status == 1)
+        #expect(local.errorMessage.contains("needs a sandbox"))
+        #expect(!FileManager.default.fileExists(atPath: nowhere), "nothing created")
+    }
+
     @Test("a signature made before a revocation is valid before it and revoked after it (--at)")
     func revocationInTime() throws {
         let f = try Fixture()
