@@ -11,6 +11,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Layer 0: OpenSSL 3 as a system library, plus C functions for what Swift cannot call (macros).
@@ -30,15 +34,24 @@ let package = Package(
         .target(name: "JPKIStore", dependencies: [
             "JPKIDomain",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         // Layer 4: CA services: each operation one transaction, audited.
         .target(name: "JPKICA", dependencies: [
             "OpenSSLKit", "JPKIDomain", "JPKIStore",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Layer 5: the faces.
-        .target(name: "JPKISandboxCLI", dependencies: [
+        // Layer 5: the faces. HTTP (`serve`: OCSP responder, CRLs, roots, metrics) on Hummingbird 2.
+        .target(name: "JPKIServer", dependencies: [
             "JPKICA", "JPKIDomain", "OpenSSLKit",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "JPKISandboxCLI", dependencies: [
+            "JPKICA", "JPKIDomain", "OpenSSLKit", "JPKIServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "jpki-sandbox", dependencies: [
@@ -50,7 +63,7 @@ let package = Package(
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "DERKit"]),
         .testTarget(name: "JPKIDomainTests", dependencies: ["JPKIDomain"]),
         .testTarget(name: "JPKISandboxTests", dependencies: [
-            "JPKICA", "JPKIDomain", "JPKIStore", "OpenSSLKit", "jpki-sandbox",
+            "JPKICA", "JPKIDomain", "JPKIStore", "OpenSSLKit", "DERKit", "jpki-sandbox",
         ]),
     ]
 )

@@ -58,6 +58,11 @@ public struct ConfigFile: Sendable {
                 case "sandbox.crl_validity_hours": config.crlValidityHours = try int(value, full)
                 case "ocsp.in_certificates": config.ocspInCertificates = try bool(value, full)
                 case "ocsp.url": config.ocspURL = try string(value, full)
+                case "ocsp.responder":
+                    let text = try string(value, full)
+                    guard let mode = OCSPResponderMode(rawValue: text) else { throw .config("\(full) must be \"root\" or \"delegated\", not \"\(text)\"") }
+                    config.ocspResponder = mode
+                case "ocsp.validity_minutes": config.ocspValidityMinutes = try int(value, full)
                 case "names.alternative_name": config.alternativeName = try name(value, full)
                 case "roots.sign.subject": config.sign.subject = try name(value, full)
                 case "roots.sign.policy_oid": config.sign.policyOID = try oid(value, full)

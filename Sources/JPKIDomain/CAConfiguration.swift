@@ -30,6 +30,10 @@ public struct CAConfiguration: Sendable, Codable, Hashable {
     public var pinHashIterations: Int
     /// How long a CRL is valid (thisUpdate → nextUpdate), in hours.
     public var crlValidityHours: Int
+    /// Who signs OCSP answers; nil (as in configurations stored before it existed) means the root.
+    public var ocspResponder: OCSPResponderMode? = nil
+    /// thisUpdate → nextUpdate of OCSP answers, in minutes; nil means 60.
+    public var ocspValidityMinutes: Int? = nil
 
     public init(sign: RootConfiguration, auth: RootConfiguration, alternativeName: DistinguishedName, publicBaseURL: String,
                 ocspInCertificates: Bool, ocspURL: String?, pinHashIterations: Int, crlValidityHours: Int) {

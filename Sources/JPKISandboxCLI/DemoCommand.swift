@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import JPKICA
 import JPKIDomain
+import JPKIServer
 import JPKIStore
+import Logging
 import OpenSSLKit
 
 /// A guided run for a newcomer: a throw-away sandbox, a few residents at the seed pages' city halls,
@@ -14,6 +16,7 @@ struct DemoCommand: ParsableCommand {
 
     @Option(help: "Where to make the demo sandbox (default: a new temporary folder).") var home: String?
     @Option(help: "The CA configuration.") var config = "ca-config/sandbox.toml"
+    @Option(help: "Port for the demo's OCSP server on 127.0.0.1 (0: any free port).") var port = 0
 
     struct Person {
         let name, birth, sex, address: String
@@ -49,6 +52,7 @@ struct DemoCommand: ParsableCommand {
 
         let today = LocalDate(try sandbox.now())
         let childBirth = today.addingYears(-14).addingDays(-30).description
+        var firstSigning: (serial: String, file: String)?
         let people = [
             Person(name: "山田 太郎", birth: "1980-12-31", sex: "male", address: "埼玉県川越市元町1丁目3番地1", residenceUntil: nil,
                    adultWard: false, applicant: .self, note: "an adult at Kawagoe city hall's address (seed 000)"),
@@ -82,18 +86,82 @@ struct DemoCommand: ParsableCommand {
                 if record.kind == .sign {
                     say("         the four basic details are otherNames 1.2.392.200149.8.5.5.1–.6 in its subjectAltName")
                 }
+                if record.kind == .sign && firstSigning == nil { firstSigning = (record.serial, file) }
                 say("         openssl x509 -in \(file) -noout -text")
                 say("         openssl verify -CAfile \(sandbox.home.rootCertificate(record.kind).path) \(file)")
             }
             for (_, reason) in issued.notIssued { say("       \(reason)") }
         }
+        if let firstSigning {
+            nonisolated(unsafe) let demo = self
+            try runBlocking { try await demo.revocation(sandbox: sandbox, serial: firstSigning.serial, file: firstSigning.file) }
+        }
         say("""
 
-        3. Try the CLI on this sandbox:
+        4. Try the CLI on this sandbox:
            export JPKI_SANDBOX_HOME=\(folder)
            jpki-sandbox resident list
            jpki-sandbox cert list --json
+           jpki-sandbox serve          # OCSP, CRLs and roots on http://127.0.0.1:8080 (docs/revocation.md)
         """)
+    }
+
+    /// Starts the OCSP responder and CRL server in this process, shows `openssl ocsp` answering good,
+    /// revokes the certificate as a window would for a lost card, and shows the answer turn to revoked.
+    func revocation(sandbox: Sandbox, serial: String, file: String) async throws {
+        var logger = Logger(label: "jpki-sandbox.demo")
+        logger.logLevel = .warning
+        let service = try RevocationService(sandbox: sandbox, logger: logger)
+        let server = try await RevocationServer(service: service, host: "127.0.0.1", port: port, logger: logger).start()
+        let url = "http://127.0.0.1:\(server.port)"
+        let root = sandbox.home.rootCertificate(.sign).path
+        let ocsp = ["ocsp", "-issuer", root, "-cert", file, "-url", "\(url)/ocsp", "-CAfile", root]
+        say("""
+
+        3. Revocation: the OCSP responder and the CRLs are being served on \(url) (`jpki-sandbox serve` does the same).
+           Relying parties ask whether a certificate still holds:
+           $ openssl \(ocsp.joined(separator: " "))
+        """)
+        showOpenSSL(ocsp)
+        let revoked = try sandbox.revokeCertificate(serial: serial, reason: try RevocationReason(parsing: "lost"))
+        say("""
+
+           The holder reports the card lost; the window revokes the signing certificate (keyCompromise):
+           $ jpki-sandbox cert revoke \(serial) --reason lost
+             status \(revoked.status(at: try sandbox.now())), reason \(revoked.reason ?? "-")
+           The same question a moment later:
+           $ openssl \(ocsp.joined(separator: " "))
+        """)
+        showOpenSSL(ocsp)
+        say("""
+
+           The CRL says the same (with `jpki-sandbox serve` running):
+           curl -s http://127.0.0.1:8080/crl/sign.crl | openssl crl -inform DER -noout -text
+        """)
+        try await server.stop()
+    }
+
+    /// Runs openssl and prints what it says, indented; explains when openssl is not installed.
+    func showOpenSSL(_ arguments: [String]) {
+        guard let path = ["/usr/bin/openssl", "/usr/local/bin/openssl", "/opt/homebrew/bin/openssl"]
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            say("   (openssl is not installed here; install it to see the answer)")
+            return
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do {
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") { say("     \(line)") }
+        } catch {
+            say("   (could not run openssl: \(error))")
+        }
     }
 
     func say(_ s: String) { print(s) }

@@ -89,6 +89,7 @@ public final class Store: Sendable {
             """)
         }
         registerRequestMigration(&m)
+        registerRevocationMigration(&m)
         return m
     }
 }

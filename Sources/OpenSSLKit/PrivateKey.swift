@@ -56,6 +56,24 @@ public final class PrivateKey: @unchecked Sendable {
     }
 }
 
+extension PrivateKey {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 over the concatenation of `pieces`, without concatenating them
+    /// (a CRL of a million entries is hashed where it lies).
+    public func signSHA256(pieces: [[UInt8]]) throws(OpenSSLError) -> [UInt8] {
+        let ctx = try nonNil(EVP_MD_CTX_new(), "EVP_MD_CTX_new")
+        defer { EVP_MD_CTX_free(ctx) }
+        try check(EVP_DigestSignInit(ctx, nil, EVP_sha256(), nil, pointer), "EVP_DigestSignInit")
+        for piece in pieces where !piece.isEmpty {
+            try check(piece.withUnsafeBytes { EVP_DigestSignUpdate(ctx, $0.baseAddress, $0.count) }, "EVP_DigestSignUpdate")
+        }
+        var length = 0
+        try check(EVP_DigestSignFinal(ctx, nil, &length), "EVP_DigestSignFinal (size)")
+        var signature = [UInt8](repeating: 0, count: length)
+        try check(EVP_DigestSignFinal(ctx, &signature, &length), "EVP_DigestSignFinal")
+        return Array(signature.prefix(length))
+    }
+}
+
 /// A public key held by OpenSSL.
 public final class PublicKey: @unchecked Sendable {
     let pointer: OpaquePointer

@@ -81,7 +81,7 @@ import Testing
             from cryptography.hazmat.primitives.serialization import pkcs12
             key, cert, extra = pkcs12.load_key_and_certificates(open(sys.argv[1], 'rb').read(), b'pw')
             assert key.key_size == 2048 and cert is not None and len(extra) == 1
-            print(format(cert.serial_number, 'X'))
+            print(format(cert.serial_number, '032X'))  # serials are 32 hex digits, leading zero kept
             """, p12.path])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == serial)

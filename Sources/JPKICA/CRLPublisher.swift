@@ -1,0 +1,107 @@
+import Foundation
+import JPKIDomain
+import Logging
+
+/// The CRLs a server serves: generated at start, regenerated after changes (a burst of changes
+/// makes one generation) and well before nextUpdate, and never served stale.
+public actor CRLPublisher {
+    let sandbox: Sandbox
+    let logger: Logger
+    private var current: [String: PublishedCRL] = [:]
+    /// Roots whose CRLs no longer reflect the database; set from any thread at once, so that a CRL
+    /// request right after a change cannot miss it.
+    nonisolated let stale = LockedKinds(Set(CertificateKind.allCases))
+    /// Partitions asked for that had no certificates when last generated.
+    private var extra: [CertificateKind: Set<String>] = [:]
+    private var running: Task<Void, any Error>?
+    public private(set) var generations = 0
+
+    init(sandbox: Sandbox, logger: Logger) {
+        self.sandbox = sandbox
+        self.logger = logger
+    }
+
+    /// Marks roots' CRLs stale; callable from any thread (the maintenance loop or the next request regenerates).
+    nonisolated func markStale(_ kinds: Set<CertificateKind>) { stale.insert(kinds) }
+
+    public var all: [PublishedCRL] { current.values.sorted { $0.path < $1.path } }
+
+    /// Whether any CRL is stale or reaches the point where it is renewed (half of its validity).
+    func needsGeneration(now: Date) -> Bool {
+        !stale.isEmpty || current.isEmpty || isDue(now: now)
+    }
+
+    /// Renewal is due at half of the validity (long before nextUpdate), or when the clock went back.
+    func isDue(now: Date) -> Bool {
+        current.values.contains { crl in
+            now >= crl.thisUpdate.addingTimeInterval(crl.nextUpdate.timeIntervalSince(crl.thisUpdate) / 2) || now < crl.thisUpdate
+        }
+    }
+
+    /// Regenerates what is stale (or everything when due), joining a generation already running.
+    public func bringUpToDate(now: Date) async throws {
+        while needsGeneration(now: now) {
+            if let running { try await running.value; continue }
+            let taken = stale.take()
+            let kinds = current.isEmpty || isDue(now: now) ? CertificateKind.allCases : CertificateKind.allCases.filter { taken.contains($0) }
+            let extraNow = extra
+            let sandbox = self.sandbox
+            let task = Task<Void, any Error> {
+                let started = Date()
+                let crls = try await Self.offload { try sandbox.generateCRLs(kinds: kinds, extraPartitions: extraNow) }
+                self.install(crls, kinds: kinds, seconds: Date().timeIntervalSince(started))
+            }
+            running = task
+            defer { running = nil }
+            do { try await task.value } catch {
+                stale.insert(Set(kinds))
+                throw error
+            }
+        }
+    }
+
+    private func install(_ crls: [PublishedCRL], kinds: [CertificateKind], seconds: TimeInterval) {
+        for key in current.keys where kinds.contains(where: { key.hasPrefix($0.rawValue) }) { current[key] = nil }
+        for crl in crls { current[crl.path] = crl }
+        generations += 1
+        logger.info("CRLs generated", metadata: [
+            "kinds": "\(kinds.map(\.rawValue).joined(separator: ","))", "crls": "\(crls.count)",
+            "entries": "\(crls.filter { $0.municipalityCode == nil }.map(\.entries).reduce(0, +))",
+            "numbers": "\(crls.map(\.number).min() ?? 0)-\(crls.map(\.number).max() ?? 0)",
+            "seconds": "\(String(format: "%.3f", seconds))",
+        ])
+    }
+
+    /// The current CRL at `path` (`sign.crl`, `auth/13119.crl`), brought up to date first. A partition
+    /// of a municipality in the table that has no certificates yet is generated on demand.
+    public func crl(path: String, now: Date) async throws -> PublishedCRL? {
+        try await bringUpToDate(now: now)
+        if let crl = current[path] { return crl }
+        let parts = path.split(separator: "/")
+        guard parts.count == 2, let kind = CertificateKind(rawValue: String(parts[0])), parts[1].hasSuffix(".crl") else { return nil }
+        let code = String(parts[1].dropLast(4))
+        guard RevocationProfile.locality(code: code, table: sandbox.table) != nil else { return nil }
+        extra[kind, default: []].insert(code)
+        stale.insert([kind])
+        try await bringUpToDate(now: now)
+        return current[path]
+    }
+
+    /// Runs blocking work (reading a million rows, signing) on a thread of its own, off the
+    /// cooperative pool that serves requests.
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+        }
+    }
+}
+
+/// A set of roots shared between threads.
+final class LockedKinds: @unchecked Sendable {
+    private let lock = NSLock()
+    private var kinds: Set<CertificateKind>
+    init(_ kinds: Set<CertificateKind>) { self.kinds = kinds }
+    func insert(_ more: Set<CertificateKind>) { lock.lock(); kinds.formUnion(more); lock.unlock() }
+    func take() -> Set<CertificateKind> { lock.lock(); defer { kinds = []; lock.unlock() }; return kinds }
+    var isEmpty: Bool { lock.lock(); defer { lock.unlock() }; return kinds.isEmpty }
+}

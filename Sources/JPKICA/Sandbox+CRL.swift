@@ -1,0 +1,161 @@
+import DERKit
+import Foundation
+import JPKIDomain
+import JPKIStore
+import OpenSSLKit
+
+/// One signed CRL: a root's full CRL, or one municipality's partition of it.
+public struct PublishedCRL: Sendable {
+    public let kind: CertificateKind
+    /// The municipality code of a partition; nil for the root's full CRL.
+    public let municipalityCode: String?
+    public let number: Int
+    public let thisUpdate: Date
+    public let nextUpdate: Date
+    public let entries: Int
+    public let der: [UInt8]
+    /// A strong HTTP validator: the SHA-256 of the DER, shortened.
+    public let etag: String
+
+    /// The path under `/crl/` and under `crl generate --out`: `sign.crl`, `sign/11201.crl`.
+    public var path: String { Self.path(kind: kind, municipalityCode: municipalityCode) }
+    public static func path(kind: CertificateKind, municipalityCode: String?) -> String {
+        municipalityCode.map { "\(kind.rawValue)/\($0).crl" } ?? "\(kind.rawValue).crl"
+    }
+}
+
+extension Sandbox {
+    /// Generates and signs the CRLs of the given roots: for each, the full CRL and one partition per
+    /// municipality that has certificates of that kind (plus `extraPartitions`, e.g. a partition a
+    /// client asked for before any certificate of it was revoked).
+    ///
+    /// The cRLNumbers are reserved, and the revoked certificates read, in one write transaction:
+    /// it commits before any of these CRLs is written or served (a crash wastes numbers, never reuses
+    /// one), and because writers are serialised, a higher number never holds older content than a
+    /// lower one, whichever process (CLI or server) generated them.
+    public func generateCRLs(kinds: [CertificateKind] = CertificateKind.allCases, partitions: Bool = true,
+                             extraPartitions: [CertificateKind: Set<String>] = [:]) throws -> [PublishedCRL] {
+        let now = try now()
+        let thisUpdate = Int64(now.timeIntervalSince1970)
+        let nextUpdate = thisUpdate + Int64(config.crlValidityHours) * 3600
+
+        struct Pending {
+            let kind: CertificateKind
+            let code: String?
+            let number: Int
+            var builder: CRLBuilder
+            let point: [UInt8]?
+        }
+        var pending: [Pending] = []
+        try store.write { tx in
+            for kind in kinds {
+                let root = root(kind)
+                let issuer = root.certificate.subjectDER
+                var codes: [(String, [UInt8])] = []
+                if partitions {
+                    let wanted = Set(try tx.municipalityCodes(kind: kind)).union(extraPartitions[kind] ?? [])
+                    for code in wanted.sorted() {
+                        // A code outside the table has no partition name: its certificates are still on the full CRL.
+                        guard let locality = RevocationProfile.locality(code: code, table: table) else { continue }
+                        codes.append((code, CertificateProfile.crlPartitionPointName(kind: kind, config: config, locality: locality)))
+                    }
+                }
+                let first = try tx.allocateCRLNumbers(kind: kind, count: 1 + codes.count)
+                var full = CRLBuilder(issuer: issuer, thisUpdate: thisUpdate, nextUpdate: nextUpdate,
+                                      expectedEntries: try tx.revokedCount(kind: kind))
+                // Partitions by municipality code, keyed by the code's bytes packed in an integer
+                // (the loop below runs once per revoked certificate and makes no String).
+                var parts: [UInt64: Int] = [:]
+                var partBuilders: [CRLBuilder] = []
+                for (code, _) in codes {
+                    parts[Self.codeKey(Array(code.utf8))] = partBuilders.count
+                    partBuilders.append(CRLBuilder(issuer: issuer, thisUpdate: thisUpdate, nextUpdate: nextUpdate))
+                }
+                var serial: [UInt8] = []
+                serial.reserveCapacity(32)
+                try tx.forEachRevoked(kind: kind) { hex, revokedAt, reason, code in
+                    guard Self.decodeHex(hex, into: &serial) else { return }
+                    let time = revokedAt.flatMap { StoredTime.seconds(utf8: $0.bindMemory(to: UInt8.self)) } ?? thisUpdate
+                    let reasonCode = Self.crlReasonCode(reason)
+                    full.add(serial: serial, revocationDate: time, reasonCode: reasonCode)
+                    if let index = parts[Self.codeKey(code)] { partBuilders[index].add(serial: serial, revocationDate: time, reasonCode: reasonCode) }
+                }
+                pending.append(Pending(kind: kind, code: nil, number: first, builder: full, point: nil))
+                for (offset, (code, point)) in codes.enumerated() {
+                    pending.append(Pending(kind: kind, code: code, number: first + 1 + offset, builder: partBuilders[offset], point: point))
+                }
+            }
+        }
+
+        // Signing (and hashing large lists) on every core; each CRL is independent.
+        let results = UnsafeMutableBufferPointer<Result<PublishedCRL, any Error>?>.allocate(capacity: pending.count)
+        results.initialize(repeating: nil)
+        defer { results.deinitialize(); results.deallocate() }
+        nonisolated(unsafe) let slots = results
+        let work = pending
+        DispatchQueue.concurrentPerform(iterations: work.count) { index in
+            let p = work[index]
+            let root = root(p.kind)
+            slots[index] = Result {
+                let der = try p.builder.sign(with: root.key, extensions: RevocationProfile.crlExtensions(
+                    authorityKeyIdentifier: root.keyIdentifier, number: p.number, partitionPoint: p.point))
+                return PublishedCRL(kind: p.kind, municipalityCode: p.code, number: p.number,
+                                    thisUpdate: Date(timeIntervalSince1970: TimeInterval(thisUpdate)),
+                                    nextUpdate: Date(timeIntervalSince1970: TimeInterval(nextUpdate)),
+                                    entries: p.builder.entryCount, der: der,
+                                    etag: "\"" + Array(Crypto.sha256(der).prefix(16)).hexString.lowercased() + "\"")
+            }
+        }
+        return try results.map { try $0!.get() }
+    }
+
+    /// Up to 8 bytes of a municipality code as one integer (codes are 5 digits).
+    static func codeKey(_ bytes: some Collection<UInt8>) -> UInt64 {
+        var key: UInt64 = UInt64(bytes.count)
+        for b in bytes.prefix(7) { key = key << 8 | UInt64(b) }
+        return key
+    }
+
+    /// Hexadecimal text to bytes, reusing `out`'s storage; false when the text is not hex.
+    static func decodeHex(_ text: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
+        out.removeAll(keepingCapacity: true)
+        guard text.count % 2 == 0 else { return false }
+        @inline(__always) func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x41...0x46: c - 0x41 + 10
+            case 0x61...0x66: c - 0x61 + 10
+            default: nil
+            }
+        }
+        var i = 0
+        while i < text.count {
+            guard let hi = nibble(text[i]), let lo = nibble(text[i + 1]) else { return false }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return !out.isEmpty
+    }
+
+    /// The CRL reasonCode of a stored reason name (bytes), as `RevocationProfile.crlReasonCode`.
+    static let reasonCodes: [([UInt8], Int?)] = RevocationReason.allCases.map { (Array($0.rawValue.utf8), RevocationProfile.crlReasonCode($0.rawValue)) }
+    static func crlReasonCode(_ reason: UnsafeRawBufferPointer?) -> Int? {
+        guard let reason else { return nil }
+        for (name, code) in reasonCodes where name.count == reason.count && name.elementsEqual(reason) { return code }
+        return nil
+    }
+
+    /// Writes CRLs under `folder` as `sign.crl`, `auth.crl`, `sign/<code>.crl`, …, each atomically
+    /// (a reader never sees half a file). Returns the files written.
+    public static func writeCRLs(_ crls: [PublishedCRL], to folder: URL) throws -> [URL] {
+        let fm = FileManager.default
+        var written: [URL] = []
+        for crl in crls {
+            let url = folder.appendingPathComponent(crl.path)
+            try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(crl.der).write(to: url, options: .atomic)
+            written.append(url)
+        }
+        return written
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import JPKICA
+import JPKIServer
+import Logging
+
+/// `serve`: the OCSP responder, CRLs and roots over HTTP. On a fresh machine it creates the sandbox
+/// from the configuration first, so that `jpki-sandbox serve` alone comes up ready.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve OCSP (RFC 6960), the CRLs and the roots over HTTP; creates the sandbox on first run.",
+        discussion: """
+        Routes: POST /ocsp (application/ocsp-request), GET /ocsp/{base64}, GET /crl/sign.crl, GET /crl/auth.crl, \
+        GET /crl/{sign,auth}/{municipality code}.crl, GET /ca/sign-root.pem, GET /ca/auth-root.pem, GET /healthz, GET /metrics.
+        The CLI may run against the same home meanwhile: a revocation shows in the next OCSP answer and CRL.
+        Logs are JSON lines on stderr (JPKI_LOG_LEVEL=debug logs every request). Stops cleanly on SIGINT or SIGTERM.
+        Try: openssl ocsp -issuer HOME/sign-root.pem -cert LEAF.pem -url http://127.0.0.1:8080/ocsp -CAfile HOME/sign-root.pem
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0: any free port; the one chosen is printed).") var port = 8080
+    @Option(help: "The CA configuration to create the sandbox from when the home has none yet.") var config = "ca-config/sandbox.toml"
+
+    func run() throws {
+        nonisolated(unsafe) let command = self
+        try runBlocking { try await command.serve() }
+    }
+
+    func serve() async throws {
+        let level = ProcessInfo.processInfo.environment["JPKI_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let logger = Logger(label: "jpki-sandbox.serve") { JSONLogHandler(label: $0, level: level) }
+        let server: RevocationServer
+        do {
+            let home = global.sandboxHome
+            let at = try global.atDate()
+            let sandbox: Sandbox
+            if home.exists {
+                sandbox = try Sandbox.open(home: home, at: at, logger: logger)
+            } else {
+                logger.info("no sandbox yet: creating it", metadata: ["home": "\(home.url.path)", "config": "\(config)"])
+                sandbox = try Sandbox.initialize(home: home, configFile: URL(fileURLWithPath: config), at: at, logger: logger)
+            }
+            server = RevocationServer(service: try RevocationService(sandbox: sandbox, logger: logger), host: host, port: port, logger: logger)
+        } catch {
+            try report(error)
+            return
+        }
+        let json = global.json, home = global.sandboxHome.url.path
+        do {
+            try await server.run { host, port in
+                let url = "http://\(host):\(port)"
+                let line = json
+                    ? JSON.object([("url", .string(url)), ("port", .int(port)), ("home", .string(home))]).serialized() + "\n"
+                    : "listening on \(url) (home \(home))\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
+            }
+        } catch {
+            try report(error)
+        }
+    }
+
+    /// Errors as every command reports them (GlobalOptions.run), then exit 1.
+    func report(_ error: any Error) throws {
+        let e = SandboxError.from(error)
+        if global.json {
+            print(JSON.object([("error", .object([("code", .string(e.code)), ("message", .string(e.message))]))]).serialized())
+        } else {
+            FileHandle.standardError.write(Data("error: \(e.message)\n".utf8))
+        }
+        throw ExitCode(1)
+    }
+}
+
+/// Runs async work from a synchronous command and waits for it. (`main.swift` dispatches an
+/// `AsyncParsableCommand` subcommand to its synchronous `run()`, so the async commands bridge here.)
+func runBlocking(_ work: @escaping @Sendable () async throws -> Void) throws {
+    final class Box: @unchecked Sendable { var error: (any Error)? }
+    let box = Box()
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+        do { try await work() } catch { box.error = error }
+        done.signal()
+    }
+    done.wait()
+    if let error = box.error { throw error }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+
+/// Structured logs: one JSON object per line on stderr (`time`, `level`, `label`, `message` and the
+/// metadata as string fields), for `serve`, whose logs are read by machines as often as by people.
+public struct JSONLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level
+    let label: String
+    private static let lock = NSLock()
+
+    public init(label: String, level: Logger.Level) {
+        self.label = label
+        self.logLevel = level
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
+                    source: String, file: String, function: String, line: UInt) {
+        var fields: [(String, String)] = [
+            ("time", Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))),
+            ("level", level.rawValue), ("label", label), ("message", message.description),
+        ]
+        let merged = metadata.merging(explicit ?? [:]) { _, new in new }
+        for (k, v) in merged.sorted(by: { $0.key < $1.key }) { fields.append((k, "\(v)")) }
+        let text = "{" + fields.map { "\(Self.quote($0.0)):\(Self.quote($0.1))" }.joined(separator: ",") + "}\n"
+        Self.lock.lock()
+        FileHandle.standardError.write(Data(text.utf8))
+        Self.lock.unlock()
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import HTTPTypes
+import JPKICA
+import NIOCore
+import NIOHTTPTypes
+
+/// Answers OCSP requests whose answer is already signed straight from the channel pipeline, on the
+/// network thread, before they become Hummingbird requests; everything else goes on to Hummingbird
+/// unchanged. A pre-signed answer is a dictionary lookup: the cost of a request is then the HTTP
+/// parsing and writing alone, not the hops to and from the task that would run a route handler.
+///
+/// It takes a request only when nothing else is in flight on the connection, so that pipelined
+/// responses stay in order; a request it cannot answer from the cache (a nonce, a new question, a
+/// conditional GET) is handed on to Hummingbird as it came.
+final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private let service: RevocationService
+    private let metrics: ServerMetrics
+    private enum State { case idle, capturing(HTTPRequest, ByteBuffer), forwarding }
+    private var state = State.idle
+    /// Requests handed to Hummingbird whose response has not ended yet.
+    private var inFlight = 0
+    /// Idle connections are closed here rather than by Hummingbird's idle timer, which does not see
+    /// the requests answered here and would close a connection busy with them.
+    static let idleTimeout = TimeAmount.seconds(120)
+    private var lastActivity = NIODeadline.now()
+    private var idleCheck: Scheduled<Void>?
+
+    init(service: RevocationService, metrics: ServerMetrics) {
+        self.service = service
+        self.metrics = metrics
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { scheduleIdleCheck(context) }
+    func handlerRemoved(context: ChannelHandlerContext) { idleCheck?.cancel(); idleCheck = nil }
+
+    private func scheduleIdleCheck(_ context: ChannelHandlerContext) {
+        let loop = context.eventLoop.assumeIsolated()
+        idleCheck = loop.scheduleTask(deadline: lastActivity + Self.idleTimeout) { [self] in
+            if inFlight == 0, case .idle = state, NIODeadline.now() - lastActivity >= Self.idleTimeout {
+                context.close(promise: nil)
+            } else {
+                scheduleIdleCheck(context)
+            }
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastActivity = .now()
+        switch (unwrapInboundIn(data), state) {
+        case (.head(let head), _):
+            if inFlight == 0, Self.candidate(head) {
+                state = .capturing(head, context.channel.allocator.buffer(capacity: 0))
+            } else {
+                state = .forwarding
+                inFlight += 1
+                context.fireChannelRead(data)
+            }
+        case (.body(var part), .capturing(let head, var body)):
+            body.writeBuffer(&part)
+            state = .capturing(head, body)
+        case (.end, .capturing(let head, let body)):
+            state = .idle
+            if !answer(head, body, context: context) {
+                inFlight += 1
+                context.fireChannelRead(wrapInboundOut(.head(head)))
+                if body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(body))) }
+                context.fireChannelRead(wrapInboundOut(.end(nil)))
+            }
+        case (.end, _):
+            state = .idle
+            context.fireChannelRead(data)
+        default:
+            context.fireChannelRead(data)
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        lastActivity = .now()
+        if case .end = unwrapOutboundIn(data) { inFlight = max(0, inFlight - 1) }
+        context.write(data, promise: promise)
+    }
+
+    /// POST /ocsp of the right type with a small declared length, or GET /ocsp/… without conditions.
+    static func candidate(_ head: HTTPRequest) -> Bool {
+        guard let path = head.path else { return false }
+        if head.method == .post, path == "/ocsp" {
+            guard head.headerFields[.contentType] == "application/ocsp-request",
+                  let length = head.headerFields[.contentLength].flatMap(Int.init), length <= RevocationServer.maximumRequestBytes
+            else { return false }
+            return true
+        }
+        return head.method == .get && path.hasPrefix("/ocsp/") && head.headerFields[.ifNoneMatch] == nil
+    }
+
+    /// Writes the cached answer, or returns false when there is none.
+    private func answer(_ head: HTTPRequest, _ body: ByteBuffer, context: ChannelHandlerContext) -> Bool {
+        let get = head.method == .get
+        let der: [UInt8]
+        if get {
+            guard let path = head.path, let text = percentDecoded(path.dropFirst("/ocsp/".count)), let decoded = base64Decoded(text),
+                  decoded.count <= RevocationServer.maximumRequestBytes else { return false }
+            der = decoded
+        } else {
+            der = Array(buffer: body)
+        }
+        guard let answer = service.cachedAnswer(requestDER: der) else { return false }
+        metrics.ocsp(answer)
+        metrics.request(route: get ? "/ocsp/{request}" : "/ocsp", method: head.method.rawValue, status: 200)
+        var fields: HTTPFields = [.contentType: "application/ocsp-response", .contentLength: String(answer.der.count)]
+        if get, let cache = answer.cacheable {
+            let maxAge = max(0, Int(cache.nextUpdate.timeIntervalSince(service.now())))
+            fields[.cacheControl] = "max-age=\(maxAge), public, no-transform, must-revalidate"
+            fields[.eTag] = cache.etag
+            fields[.lastModified] = HTTPDate.format(cache.thisUpdate)
+            fields[.expires] = HTTPDate.format(cache.nextUpdate)
+        } else {
+            fields[.cacheControl] = "no-store"
+        }
+        let connection = head.headerFields[.connection]?.lowercased()
+        if connection == "keep-alive" { fields[.connection] = "keep-alive" }
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: fields))), promise: nil)
+        context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: answer.der))), promise: nil)
+        if connection == "close" {
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+        return true
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import JPKIDomain
+
+/// What the revocation services read: the status of one certificate.
+public struct RevocationStatusRecord: Sendable, Hashable {
+    public let serial: String
+    public let kind: CertificateKind
+    public let state: CertificateRecord.State
+    /// Seconds since 1970 of the revocation or suspension.
+    public let revokedAt: Int64?
+    public let reason: String?
+}
+
+extension Store {
+    /// The migration of the revocation services, appended to `Store.migrator` after v1.
+    ///
+    /// `status_log` gets one row for every certificate that is inserted or whose state, reason or
+    /// revocation time changes, written by triggers inside the same transaction as the change, whatever
+    /// code made it. A running `serve` (another process than the CLI that revokes) reads the rows after
+    /// the last one it saw to know exactly which OCSP answers to replace and whether to regenerate CRLs.
+    static func registerRevocationMigration(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v2-revocation") { db in
+            try db.execute(sql: """
+            CREATE TABLE status_log (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                serial TEXT NOT NULL,
+                kind TEXT NOT NULL);
+            CREATE TRIGGER status_log_insert AFTER INSERT ON certificates
+            BEGIN
+                INSERT INTO status_log(serial, kind) VALUES (NEW.serial, NEW.kind);
+            END;
+            CREATE INDEX status_log_by_serial ON status_log(serial);
+            -- What a CRL needs, and only for revoked or suspended certificates: generating a CRL reads this
+            -- index alone, never the rows with their certificates and keys (kilobytes each).
+            CREATE INDEX certificates_crl ON certificates(kind, state, serial, revoked_at, reason, municipality_code)
+                WHERE state IN ('revoked', 'hold');
+            CREATE TRIGGER status_log_update AFTER UPDATE OF state, reason, revoked_at ON certificates
+            WHEN OLD.state IS NOT NEW.state OR OLD.reason IS NOT NEW.reason OR OLD.revoked_at IS NOT NEW.revoked_at
+            BEGIN
+                INSERT INTO status_log(serial, kind) VALUES (NEW.serial, NEW.kind);
+            END;
+            """)
+        }
+    }
+
+    /// A probe on its own connection for "has anyone committed since I last asked?" (see `ChangeProbe`).
+    public func changeProbe() throws -> ChangeProbe { try ChangeProbe(path: path) }
+}
+
+/// `PRAGMA data_version` on a dedicated read-only connection: the number changes whenever another
+/// connection, in this process or another, commits to the database. Asking costs a few microseconds
+/// and no lock, so a server can ask before every answer.
+public final class ChangeProbe: @unchecked Sendable {
+    private let queue: DatabaseQueue
+
+    init(path: String) throws {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(15)
+        queue = try DatabaseQueue(path: path, configuration: config)
+    }
+
+    public func dataVersion() throws -> Int64 {
+        try queue.inDatabase { db in try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0 }
+    }
+}
+
+extension Transaction {
+    // MARK: CRL numbers
+
+    static func crlNumberKey(_ kind: CertificateKind) -> String { "crl.\(kind.rawValue).number" }
+
+    /// Reserves `count` consecutive cRLNumbers for the root of `kind` and returns the first. The
+    /// caller commits this before any CRL with these numbers leaves the process, so a crash can
+    /// waste numbers but never hand one out twice.
+    public func allocateCRLNumbers(kind: CertificateKind, count: Int) throws -> Int {
+        let last = try meta(Self.crlNumberKey(kind)).flatMap { Int($0) } ?? 0
+        try setMeta(Self.crlNumberKey(kind), String(last + count))
+        return last + 1
+    }
+
+    public func lastCRLNumber(kind: CertificateKind) throws -> Int {
+        try meta(Self.crlNumberKey(kind)).flatMap { Int($0) } ?? 0
+    }
+
+    // MARK: Revoked certificates
+
+    /// Calls `body` for every revoked or suspended certificate of `kind` with its serial (hex text),
+    /// revocation time (storage text), RFC 5280 reason name and municipality code, as UTF-8 bytes
+    /// valid only during the call. Streams from the covering index `certificates_crl` straight off
+    /// SQLite's row buffer: a million rows never sit in memory, and no object is made per row.
+    public func forEachRevoked(kind: CertificateKind,
+                               _ body: (_ serial: UnsafeRawBufferPointer, _ revokedAt: UnsafeRawBufferPointer?,
+                                        _ reason: UnsafeRawBufferPointer?, _ municipality: UnsafeRawBufferPointer) throws -> Void) throws {
+        let statement = try db.cachedStatement(sql: """
+            SELECT serial, revoked_at, reason, municipality_code FROM certificates INDEXED BY certificates_crl
+            WHERE kind = ? AND state IN ('revoked', 'hold')
+            """)
+        try statement.setArguments([kind.rawValue])
+        let s = statement.sqliteStatement
+        defer { sqlite3_reset(s) }
+        @inline(__always) func column(_ i: Int32) -> UnsafeRawBufferPointer? {
+            guard let text = sqlite3_column_text(s, i) else { return nil }
+            return UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(s, i)))
+        }
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        while true {
+            let rc = sqlite3_step(s)
+            if rc == SQLITE_DONE { return }
+            guard rc == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            try body(column(0) ?? empty, column(1), column(2), column(3) ?? empty)
+        }
+    }
+
+    /// How many certificates of `kind` are revoked or suspended (to size a CRL before building it).
+    public func revokedCount(kind: CertificateKind) throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM certificates INDEXED BY certificates_crl WHERE kind = ? AND state IN ('revoked', 'hold')
+            """, arguments: [kind.rawValue]) ?? 0
+    }
+
+    /// The municipality codes of certificates of `kind` (each names a CRL partition).
+    public func municipalityCodes(kind: CertificateKind) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT DISTINCT municipality_code FROM certificates WHERE kind = ? ORDER BY 1", arguments: [kind.rawValue])
+    }
+
+    /// The status of one certificate, or nil when no certificate has this serial.
+    public func revocationStatus(serial: String) throws -> RevocationStatusRecord? {
+        let statement = try db.cachedStatement(sql: "SELECT serial, kind, state, revoked_at, reason FROM certificates WHERE serial = ?")
+        guard let row = try Row.fetchOne(statement, arguments: [serial]) else { return nil }
+        let revokedAt: String? = row[3]
+        return RevocationStatusRecord(serial: row[0], kind: CertificateKind(rawValue: row[1]) ?? .auth,
+                                      state: CertificateRecord.State(rawValue: row[2]) ?? .revoked,
+                                      revokedAt: revokedAt.flatMap(StoredTime.seconds), reason: row[4])
+    }
+
+    // MARK: Status log
+
+    public func lastStatusChange() throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM status_log") ?? 0
+    }
+
+    /// Status changes after `seq`, oldest first: (seq, serial, kind).
+    public func statusChanges(after seq: Int64, limit: Int = 10_000) throws -> [(seq: Int64, serial: String, kind: CertificateKind)] {
+        try Row.fetchAll(db, sql: "SELECT seq, serial, kind FROM status_log WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]).map {
+            (seq: $0[0], serial: $0[1], kind: CertificateKind(rawValue: $0[2]) ?? .auth)
+        }
+    }
+}
+
+/// The stored time form `YYYY-MM-DDTHH:MM:SSZ` read without a formatter (a CRL of a million
+/// entries reads a million of them); anything else falls back to `ISOTime.parse`.
+public enum StoredTime {
+    public static func seconds(_ text: String) -> Int64? {
+        var copy = text
+        if let s = copy.withUTF8({ seconds(utf8: $0) }) { return s }
+        return (try? ISOTime.parse(text)).map { Int64($0.timeIntervalSince1970) }
+    }
+
+    public static func seconds(utf8 t: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard t.count == 20 else { return nil }
+        @inline(__always) func d(_ i: Int) -> Int64? { let c = t[i]; return c >= 0x30 && c <= 0x39 ? Int64(c - 0x30) : nil }
+        guard t[4] == 0x2D, t[7] == 0x2D, t[10] == 0x54, t[13] == 0x3A, t[16] == 0x3A, t[19] == 0x5A,
+              let y0 = d(0), let y1 = d(1), let y2 = d(2), let y3 = d(3), let mo0 = d(5), let mo1 = d(6), let d0 = d(8), let d1 = d(9),
+              let h0 = d(11), let h1 = d(12), let mi0 = d(14), let mi1 = d(15), let s0 = d(17), let s1 = d(18) else { return nil }
+        let year = y0 * 1000 + y1 * 100 + y2 * 10 + y3, month = mo0 * 10 + mo1, day = d0 * 10 + d1
+        guard (1...12).contains(month), (1...31).contains(day) else { return nil }
+        // days_from_civil (H. Hinnant).
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return days * 86_400 + (h0 * 10 + h1) * 3600 + (mi0 * 10 + mi1) * 60 + s0 * 10 + s1
+    }
+}
