@@ -58,7 +58,12 @@ public enum RevocationClient {
         guard let store = X509_STORE_new() else { throw ClientError(description: "X509_STORE_new failed") }
         defer { X509_STORE_free(store) }
         X509_STORE_add_cert(store, issuer.pointer)
-        guard OCSP_basic_verify(basic, nil, store, 0) == 1 else {
+        // A root-signed response need not carry the root: offer the issuer as a candidate signer
+        // (as `openssl ocsp -issuer` does); a delegated responder's certificate comes in the response.
+        guard let candidates = jpki_sk_X509_new_null() else { throw ClientError(description: "sk_X509_new_null failed") }
+        defer { jpki_sk_X509_free(candidates) }
+        _ = jpki_sk_X509_push(candidates, issuer.pointer)
+        guard OCSP_basic_verify(basic, candidates, store, 0) == 1 else {
             throw ClientError(description: "the OCSP response's signature does not verify: \(OpenSSLError("OCSP_basic_verify").description)")
         }
         var certStatus: Int32 = -1, reason: Int32 = -1
