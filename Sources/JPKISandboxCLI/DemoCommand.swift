@@ -9,7 +9,7 @@ import OpenSSLKit
 
 /// A guided run for a newcomer: a throw-away sandbox, a few residents at the seed pages' city halls,
 /// their cards, and what each certificate says, with the `openssl` command that shows the same.
-struct DemoCommand: ParsableCommand {
+struct DemoCommand: AsyncCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "A guided tour: make a throw-away sandbox, register residents, issue cards, explain the certificates.")
@@ -26,7 +26,7 @@ struct DemoCommand: ParsableCommand {
         let note: String
     }
 
-    func run() throws {
+    func runAsync() async throws {
         let folder = home ?? NSTemporaryDirectory() + "jpki-sandbox-demo-\(getpid())"
         let homeURL = URL(fileURLWithPath: folder)
         say("""
@@ -93,8 +93,7 @@ struct DemoCommand: ParsableCommand {
             for (_, reason) in issued.notIssued { say("       \(reason)") }
         }
         if let firstSigning {
-            nonisolated(unsafe) let demo = self
-            try runBlocking { try await demo.revocation(sandbox: sandbox, serial: firstSigning.serial, file: firstSigning.file) }
+            try await revocation(sandbox: sandbox, serial: firstSigning.serial, file: firstSigning.file)
         }
         say("""
 

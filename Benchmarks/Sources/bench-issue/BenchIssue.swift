@@ -102,6 +102,14 @@ func progress(_ message: String) {
 /// Monotonic seconds.
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
+/// CPU seconds (user + system) of this process, all threads. Unlike wall time it hardly changes when
+/// other work shares the cores, so it is reported next to every rate.
+func cpuSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+}
+
 // MARK: Key sources
 
 /// Hands out the pool's keys and remembers them, so the second run can sign the same public keys.
@@ -140,6 +148,7 @@ struct Block: Codable {
     var seconds: Double
     var certificatesPerSecond: Double
     var msPerCertificate: Double
+    var cpuMsPerCertificate: Double
 }
 
 struct IssuanceRun: Codable {
@@ -151,6 +160,8 @@ struct IssuanceRun: Codable {
     var seconds: Double
     var certificatesPerSecond: Double
     var msPerCertificate: Double
+    var cpuSeconds: Double
+    var cpuMsPerCertificate: Double
     var blocks: [Block]
     var firstBlockCertsPerSecond: Double
     var lastBlockCertsPerSecond: Double
@@ -160,6 +171,8 @@ struct IssuanceRun: Codable {
     /// (at least 1): other work on the machine only adds time, so this is what the code does.
     var bestLastOverBestFirstTimePerCert: Double
     var flatnessWindow: Int
+    /// CPU time per certificate, last block ÷ first block.
+    var lastOverFirstCPUPerCert: Double
     var databaseBytes: Int64
 }
 
@@ -186,6 +199,7 @@ struct Report: Codable {
     var keys: Int
     var keygenSeconds: Double
     var keysPerSecond: Double
+    var keygenCPUSecondsPerKey: Double
     var pbkdf2: [PBKDF2Figure]
     var runs: [IssuanceRun]
 }
@@ -239,12 +253,12 @@ func issue(_ sandbox: Sandbox, residents: [Int64], workers: Int, block: Int, lab
         let lock = NSLock()
         var nextIndex = 0
         var issued = 0
-        var blockMarks: [(certs: Int, time: Double)] = []
+        var blockMarks: [(certs: Int, time: Double, cpu: Double)] = []
         var failure: (any Error)?
         var lastReport = 0.0
     }
     let shared = Shared()
-    let start = now()
+    let start = now(), cpuStart = cpuSeconds()
     shared.lastReport = start
     DispatchQueue.concurrentPerform(iterations: workers) { _ in
         while true {
@@ -258,7 +272,7 @@ func issue(_ sandbox: Sandbox, residents: [Int64], workers: Int, block: Int, lab
                 shared.lock.lock()
                 let before = shared.issued
                 shared.issued += result.certificates.count
-                if shared.issued / block > before / block { shared.blockMarks.append((shared.issued, t)) }
+                if shared.issued / block > before / block { shared.blockMarks.append((shared.issued, t, cpuSeconds())) }
                 if t - shared.lastReport > 30 {
                     shared.lastReport = t
                     progress("\(label): \(shared.issued) certificates, \(Int(Double(shared.issued) / (t - start))) certificates/s so far")
@@ -270,23 +284,19 @@ func issue(_ sandbox: Sandbox, residents: [Int64], workers: Int, block: Int, lab
             }
         }
     }
-    let end = now()
+    let end = now(), cpuEnd = cpuSeconds()
     if let failure = shared.failure { throw failure }
     let issued = shared.issued, blockMarks = shared.blockMarks
 
     var blocks: [Block] = []
-    var previous = (certs: 0, time: start)
-    for mark in blockMarks {
+    var previous = (certs: 0, time: start, cpu: cpuStart)
+    for mark in blockMarks + (issued > (blockMarks.last?.certs ?? 0) ? [(issued, end, cpuEnd)] : []) {   // + a partial last block
         let certs = mark.certs - previous.certs
         let seconds = mark.time - previous.time
         blocks.append(Block(index: blocks.count + 1, certificates: certs, seconds: seconds,
-                            certificatesPerSecond: Double(certs) / seconds, msPerCertificate: seconds / Double(certs) * 1000))
+                            certificatesPerSecond: Double(certs) / seconds, msPerCertificate: seconds / Double(certs) * 1000,
+                            cpuMsPerCertificate: (mark.cpu - previous.cpu) / Double(certs) * 1000))
         previous = mark
-    }
-    if issued > previous.certs {   // a partial last block
-        let certs = issued - previous.certs, seconds = end - previous.time
-        blocks.append(Block(index: blocks.count + 1, certificates: certs, seconds: seconds,
-                            certificatesPerSecond: Double(certs) / seconds, msPerCertificate: seconds / Double(certs) * 1000))
     }
     let total = end - start
     let db = sandbox.home.database.path
@@ -301,10 +311,12 @@ func issue(_ sandbox: Sandbox, residents: [Int64], workers: Int, block: Int, lab
     return IssuanceRun(label: label, pinHashIterations: sandbox.config.pinHashIterations, keySource: keySource,
                        cards: residents.count, certificates: issued, seconds: total,
                        certificatesPerSecond: Double(issued) / total, msPerCertificate: total / Double(issued) * 1000,
+                       cpuSeconds: cpuEnd - cpuStart, cpuMsPerCertificate: (cpuEnd - cpuStart) / Double(issued) * 1000,
                        blocks: blocks, firstBlockCertsPerSecond: first.certificatesPerSecond,
                        lastBlockCertsPerSecond: last.certificatesPerSecond,
                        lastOverFirstTimePerCert: last.msPerCertificate / first.msPerCertificate,
-                       bestLastOverBestFirstTimePerCert: bestLast / bestFirst, flatnessWindow: window, databaseBytes: bytes)
+                       bestLastOverBestFirstTimePerCert: bestLast / bestFirst, flatnessWindow: window,
+                       lastOverFirstCPUPerCert: last.cpuMsPerCertificate / first.cpuMsPerCertificate, databaseBytes: bytes)
 }
 
 /// A copy of the configuration with another pin_hash_iterations and an absolute municipality table path.
@@ -350,19 +362,19 @@ func printTable(_ r: Report) {
     print("  sandboxes in \(r.workdir); keygen on \(r.keygenThreads) threads; issueCard from \(r.workers) thread(s)")
     print("")
     print("  residents registered   \(pad(String(r.residents), 7))  in \(fmt(r.residentsSeconds, 2)) s  = \(fmt(r.residentsPerSecond)) residents/s")
-    print("  RSA-2048 keys (KeyPool.fill) \(pad(String(r.keys), 7))  in \(fmt(r.keygenSeconds, 1)) s  = \(fmt(r.keysPerSecond, 1)) keys/s")
+    print("  RSA-2048 keys (KeyPool.fill) \(pad(String(r.keys), 7))  in \(fmt(r.keygenSeconds, 1)) s  = \(fmt(r.keysPerSecond, 1)) keys/s (\(fmt(r.keygenCPUSecondsPerKey * 1000)) ms CPU/key)")
     for p in r.pbkdf2 {
         print("  PBKDF2-SHA256 \(pad(String(p.iterations), 6)) iterations: \(fmt(p.msPerHash, 3)) ms/hash median, \(fmt(p.minMsPerHash, 3)) best (\(p.hashes) hashes, one thread)")
     }
     print("")
     for run in r.runs {
         print("  issuance, \(run.label): pin_hash_iterations = \(run.pinHashIterations), keys \(run.keySource)")
-        print("    \(pad("block", 5))  \(pad("certs", 6))  \(pad("seconds", 8))  \(pad("certs/s", 8))  \(pad("ms/cert", 8))")
+        print("    \(pad("block", 5))  \(pad("certs", 6))  \(pad("seconds", 8))  \(pad("certs/s", 8))  \(pad("ms/cert", 8))  \(pad("CPU ms/cert", 11))")
         for b in run.blocks {
-            print("    \(pad(String(b.index), 5))  \(pad(String(b.certificates), 6))  \(pad(fmt(b.seconds, 3), 8))  \(pad(fmt(b.certificatesPerSecond, 1), 8))  \(pad(fmt(b.msPerCertificate, 3), 8))")
+            print("    \(pad(String(b.index), 5))  \(pad(String(b.certificates), 6))  \(pad(fmt(b.seconds, 3), 8))  \(pad(fmt(b.certificatesPerSecond, 1), 8))  \(pad(fmt(b.msPerCertificate, 3), 8))  \(pad(fmt(b.cpuMsPerCertificate, 3), 11))")
         }
-        print("    total \(run.certificates) certificates (\(run.cards) cards) in \(fmt(run.seconds, 2)) s = \(fmt(run.certificatesPerSecond, 1)) certificates/s, \(fmt(run.msPerCertificate, 3)) ms/cert")
-        print("    first block \(fmt(run.firstBlockCertsPerSecond, 1)) certs/s, last block \(fmt(run.lastBlockCertsPerSecond, 1)) certs/s; time per cert last/first = \(fmt(run.lastOverFirstTimePerCert, 2)), best of last \(run.flatnessWindow) / best of first \(run.flatnessWindow) = \(fmt(run.bestLastOverBestFirstTimePerCert, 2)); database \(run.databaseBytes / 1_048_576) MiB")
+        print("    total \(run.certificates) certificates (\(run.cards) cards) in \(fmt(run.seconds, 2)) s = \(fmt(run.certificatesPerSecond, 1)) certificates/s, \(fmt(run.msPerCertificate, 3)) ms/cert, \(fmt(run.cpuMsPerCertificate, 3)) CPU ms/cert")
+        print("    first block \(fmt(run.firstBlockCertsPerSecond, 1)) certs/s, last block \(fmt(run.lastBlockCertsPerSecond, 1)) certs/s; time per cert last/first = \(fmt(run.lastOverFirstTimePerCert, 2)), best of last \(run.flatnessWindow) / best of first \(run.flatnessWindow) = \(fmt(run.bestLastOverBestFirstTimePerCert, 2)), CPU time last/first = \(fmt(run.lastOverFirstCPUPerCert, 2)); database \(run.databaseBytes / 1_048_576) MiB")
         print("")
     }
     if r.runs.count == 2 {
@@ -386,10 +398,10 @@ func run(_ options: Options) {
     if let k = options.keygenOnly {
         do {
             let pool = KeyPool()
-            let t = now()
+            let t = now(), cpu = cpuSeconds()
             try pool.fill(k, threads: options.threads)
             let seconds = now() - t
-            print("{\"keys\": \(pool.count), \"seconds\": \(seconds), \"threads\": \(options.threads)}")
+            print("{\"keys\": \(pool.count), \"seconds\": \(seconds), \"cpuSeconds\": \(cpuSeconds() - cpu), \"threads\": \(options.threads)}")
             return
         } catch { fail("\(error)") }
     }
@@ -426,8 +438,10 @@ func run(_ options: Options) {
         progress("generating \(wanted) RSA-2048 keys on \(options.threads) threads")
         let pool = KeyPool()
         t = now()
+        let keygenCPU0 = cpuSeconds()
         try pool.fill(wanted, threads: options.threads)
         let keygenSeconds = now() - t
+        let keygenCPU = cpuSeconds() - keygenCPU0
         let keys = pool.count
 
         // (b) issuance: default PIN cost with the pool's keys, then the cheap PIN cost with the same keys again.
@@ -464,6 +478,7 @@ func run(_ options: Options) {
             blockSize: options.block, config: options.config.path, workdir: workdir.path,
             residents: n, residentsSeconds: residentsSeconds, residentsPerSecond: Double(n) / residentsSeconds,
             keys: keys, keygenSeconds: keygenSeconds, keysPerSecond: Double(keys) / keygenSeconds,
+            keygenCPUSecondsPerKey: keygenCPU / Double(keys),
             pbkdf2: pbkdf2, runs: [slowRun, fastRun])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
