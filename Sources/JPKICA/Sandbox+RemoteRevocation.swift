@@ -6,15 +6,15 @@ import OpenSSLKit
 extension SignatureVerifier {
     /// OCSP or CRL, by the URLs written in the certificate (AIA OCSP; the HTTP URI of the CRL
     /// distribution point), answered for the time `at`: a revocation after `at` did not yet apply.
-    static func remoteRevocationStatus(of cert: Certificate, issuer: Certificate, source: RevocationSource, at: Date) throws -> RevocationAnswer {
+    static func remoteRevocationStatus(of cert: Certificate, issuer: Certificate, source: RevocationSource, at: Date, now: Date) throws -> RevocationAnswer {
         let url: String? = source == .ocsp ? Self.ocspURL(cert) : Self.crlURL(cert)
         guard let url else {
             throw SandboxError("no-url", "the certificate names no \(source == .ocsp ? "OCSP URL (authorityInfoAccess)" : "HTTP CRL distribution point")")
         }
         let status: RevocationClient.Status
         do {
-            status = source == .ocsp ? try RevocationClient.ocsp(url: url, certificate: cert, issuer: issuer)
-                                     : try RevocationClient.crl(url: url, certificate: cert, issuer: issuer)
+            status = source == .ocsp ? try RevocationClient.ocsp(url: url, certificate: cert, issuer: issuer, now: now)
+                                     : try RevocationClient.crl(url: url, certificate: cert, issuer: issuer, now: now)
         } catch {
             throw SandboxError("revocation-unavailable", "\(error.description) (is `jpki-sandbox serve` running? or use --revocation local)")
         }

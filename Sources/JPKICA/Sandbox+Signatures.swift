@@ -102,7 +102,8 @@ extension Sandbox {
 
     /// A verifier that trusts `trust` and can also look revocation up in this sandbox's register.
     public func verifier(trust: [Certificate]) -> SignatureVerifier {
-        SignatureVerifier(trust: trust, sandboxRoots: CertificateKind.allCases.map { (root($0).certificate, $0) }) { [store] cert, at in
+        let persisted = (try? OffsetClock(offset: store.read { try $0.meta(Self.clockOffsetKey) }.flatMap(Double.init) ?? 0).now()) ?? Date()
+        return SignatureVerifier(trust: trust, sandboxRoots: CertificateKind.allCases.map { (root($0).certificate, $0) }, now: persisted) { [store] cert, at in
             guard let record = try store.read({ try $0.certificate(serial: cert.serialHex) }), record.der == (try cert.der()) else {
                 return RevocationAnswer(source: .local, status: "unknown", time: nil, reason: nil)
             }
@@ -121,10 +122,13 @@ public struct SignatureVerifier: Sendable {
     let sandboxRoots: [(Certificate, CertificateKind)]
     /// The sandbox register, when there is one.
     let local: (@Sendable (Certificate, Date) throws -> RevocationAnswer)?
+    /// "Now" for the freshness of OCSP answers and CRLs: the clock the responder runs on (the
+    /// sandbox clock), which `--at` does not move.
+    let now: Date
 
-    public init(trust: [Certificate], sandboxRoots: [(Certificate, CertificateKind)] = [],
+    public init(trust: [Certificate], sandboxRoots: [(Certificate, CertificateKind)] = [], now: Date = Date(),
                 local: (@Sendable (Certificate, Date) throws -> RevocationAnswer)? = nil) {
-        self.trust = trust; self.sandboxRoots = sandboxRoots; self.local = local
+        self.trust = trust; self.sandboxRoots = sandboxRoots; self.now = now; self.local = local
     }
 
     public func verifySignature(content: [UInt8], signature: [UInt8], at checkedAt: Date, revocation: RevocationSource) throws -> SignatureVerdict {
@@ -166,6 +170,9 @@ public struct SignatureVerifier: Sendable {
             return verdict(.revoked, "the signer's certificate was revoked on \(answer.time.map(ISOTime.display) ?? "?") (\(answer.reason ?? "unspecified"))", answer)
         case "suspended":
             return verdict(.suspended, "the signer's certificate is suspended (certificateHold)", answer)
+        case "unknown":
+            // Hard fail: a status nobody can vouch for is not a good one.
+            return verdict(.untrusted, "the revocation status of \(signer.serialHex) is unknown to the \(answer.source.rawValue) source (\(answer.source == .local ? "not issued by this sandbox" : "the responder does not know it")); use --revocation ocsp or crl for certificates of another CA", answer)
         default: break
         }
         if let t = signingTime, t < signer.notBefore || t > signer.notAfter {
@@ -188,7 +195,7 @@ public struct SignatureVerifier: Sendable {
             }
             return try local(cert, at)
         case .ocsp, .crl:
-            return try Self.remoteRevocationStatus(of: cert, issuer: issuer, source: source, at: at)
+            return try Self.remoteRevocationStatus(of: cert, issuer: issuer, source: source, at: at, now: now)
         }
     }
 

@@ -65,7 +65,8 @@ extension CardCommand {
 
     struct Suspend: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Suspend a card (一時停止, e.g. reported lost by phone): its certificates go on hold (certificateHold).")
+            abstract: "Suspend a card (一時停止, e.g. reported lost by phone): its certificates go on hold (certificateHold).",
+            discussion: "Acts at once whoever reports it, as the suspension by phone does; releasing it (`card resume`) is done at the window.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var applicant: ApplicantOption
         @Argument(help: "Card id.") var id: Int64

@@ -41,6 +41,11 @@ import Testing
             #expect(r.status == 4, "\(source): \(r.stdout)\(r.stderr)")
             #expect((r.json["revocation"] as? [String: Any])?["reason"] as? String == "keyCompromise")
         }
+        // The server runs on the sandbox clock: after it moves, OCSP answers are still fresh for verify.
+        #expect(try f.home.cli(["clock", "advance", "30d"]).status == 0)
+        let later = try f.home.cli(["verify", "--in", doc.path, "--signature", sig.path, "--revocation", "ocsp", "--json"])
+        #expect(later.status == 4, "\(later.stdout)\(later.stderr)")
+        #expect(try f.home.cli(["clock", "reset"]).status == 0)
         // The authentication certificate, suspended, through OCSP.
         let challenge = "C0FFEE"
         let resp = try f.home.cli(["auth", "respond", f.auth, "--pin", "1234", "--challenge", challenge, "--json"])
