@@ -6,6 +6,9 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "jpki-sandbox", targets: ["jpki-sandbox"]),
+        // For Benchmarks/ (a separate package, so that its release builds never touch `swift test`).
+        .library(name: "JPKICA", targets: ["JPKICA"]),
+        .library(name: "OpenSSLKit", targets: ["OpenSSLKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

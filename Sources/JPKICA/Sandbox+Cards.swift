@@ -4,7 +4,7 @@ import JPKIDomain
 import JPKIStore
 import OpenSSLKit
 
-/// What `card issue` made.
+/// What `card issue` (and `card renew`) made.
 public struct CardIssuance: Sendable {
     public let card: CardRecord
     public let certificates: [CertificateRecord]
@@ -12,16 +12,9 @@ public struct CardIssuance: Sendable {
     public let notIssued: [CertificateKind: String]
     public let cardLimit: LastValidDay
     public let limits: [CertificateKind: LastValidDay]
-}
-
-/// A certificate ready to be stored: key and PIN hash made outside the transaction (they are slow).
-struct PreparedCertificate {
-    let kind: CertificateKind
-    let key: PrivateKey
-    let keyPEM: String
-    let spki: [UInt8]
-    let ski: [UInt8]
-    let pin: PINHash
+    public let fee: Int
+    /// Serials revoked by the same operation (the old card's, on renewal).
+    public let revoked: [String]
 }
 
 extension Sandbox {
@@ -32,52 +25,80 @@ extension Sandbox {
                        iterations: config.pinHashIterations)
     }
 
-    func prepare(_ kind: CertificateKind, pin: String) throws -> PreparedCertificate {
+    /// Makes a certificate (new key pair, signed leaf) ready to store; nothing is written.
+    /// Key generation and signing happen outside any transaction: they are the slow part.
+    func mint(_ kind: CertificateKind, resident: Resident, cardID: Int64, pin: PINHash, notBefore: Date, limit: LastValidDay) throws -> CertificateRecord {
+        let root = root(kind)
+        guard notBefore >= root.certificate.notBefore else {
+            throw SandboxError.refused("the sandbox clock (\(ISOTime.display(notBefore))) is before the \(kind.rawValue) root was created (\(ISOTime.display(root.certificate.notBefore))); a certificate cannot predate its issuer")
+        }
         let key = try keySource.nextKey()
         let spki = try key.publicKeyDER()
-        return PreparedCertificate(kind: kind, key: key, keyPEM: try key.pem(), spki: spki,
-                                   ski: try KeyIdentifier.method1(subjectPublicKeyInfo: spki), pin: try hashPIN(pin))
-    }
-
-    /// Signs a leaf of the JPKI profile for `resident`.
-    func signLeaf(_ p: PreparedCertificate, resident: Resident, notBefore: Date, notAfter: Date) throws -> (serial: String, certificate: Certificate) {
-        let root = root(p.kind)
+        let ski = try KeyIdentifier.method1(subjectPublicKeyInfo: spki)
         let serial = try Self.randomSerial()
         let cn = CertificateProfile.commonName(requestedAt: notBefore, sequence: Int(serial[1]) << 8 | Int(serial[2]),
                                                municipalityCode: resident.locality.municipality.code)
-        let template = CertificateTemplate(
-            serial: serial, notBefore: notBefore, notAfter: notAfter, issuer: config.root(p.kind).subject,
-            subject: CertificateProfile.leafSubject(kind: p.kind, locality: resident.locality, commonName: cn),
-            subjectPublicKey: p.spki,
-            extensions: CertificateProfile.leafExtensions(kind: p.kind, config: config, resident: resident,
-                                                          subjectKeyIdentifier: p.ski, authorityKeyIdentifier: root.keyIdentifier))
-        let cert = try template.sign(with: root.key)
-        return (serial.hexString, cert)
+        let cert = try CertificateTemplate(
+            serial: serial, notBefore: notBefore, notAfter: limit.notAfter, issuer: config.root(kind).subject,
+            subject: CertificateProfile.leafSubject(kind: kind, locality: resident.locality, commonName: cn),
+            subjectPublicKey: spki,
+            extensions: CertificateProfile.leafExtensions(kind: kind, config: config, resident: resident,
+                                                          subjectKeyIdentifier: ski, authorityKeyIdentifier: root.keyIdentifier)
+        ).sign(with: root.key)
+        return CertificateRecord(
+            serial: serial.hexString, kind: kind, cardID: cardID, residentID: resident.id,
+            municipalityCode: resident.locality.municipality.code, notBefore: notBefore, notAfter: limit.notAfter,
+            der: try cert.der(), keyPEM: try key.pem(), pin: pin, pinFailures: 0, state: .issued, revokedAt: nil, reason: nil,
+            issuedAt: notBefore)
+    }
+
+    /// The window's checks on who applies, shared by every operation on a resident.
+    func checkApplicant(_ applicant: Applicant, resident: Resident, today: LocalDate, operation: String) throws {
+        if let refusal = WindowRule.applicantRefusal(age: Birthday.age(of: resident.dateOfBirth, on: today), applicantIsSelf: applicant == .self) {
+            throw self.refusal(operation, applicant: applicant, residentID: resident.id, refusal)
+        }
     }
 
     /// Issues a card with its certificates (card issue): the authentication certificate always, the
     /// signing certificate when the holder may have one. One transaction; nothing is stored on failure.
     public func issueCard(residentID: Int64, signPIN: String?, authPIN: String, applicant: Applicant = .self) throws -> CardIssuance {
-        let now = try now()
-        let today = LocalDate(now)
         let resident = try resident(id: residentID)
-
-        // 003, 004: under-15s apply through a legal representative.
-        let age = Birthday.age(of: resident.dateOfBirth, on: today)
-        if age < Eligibility.signingMinimumAge && applicant == .self {
-            throw SandboxError.refused("the holder is \(age): under-15s apply through a legal representative (--applicant legal-representative) (seeds 003, 004)")
-        }
-        if applicant == .agent {
-            throw SandboxError.refused("a voluntary agent (任意代理人) cannot finish issuance at the window the same day (seeds 002, 003)")
-        }
-        if let stay = resident.residenceUntil, stay < today {
-            throw SandboxError.refused("the holder's period of stay ended on \(stay); no card can be issued")
-        }
+        let now = try now()
         let existing = try store.read { try $0.cards(residentID: residentID) }.filter { $0.status != .revoked && $0.notAfter >= now }
         if let card = existing.first {
-            throw SandboxError.refused("resident \(residentID) already holds card \(card.id), valid until \(ISOTime.display(card.notAfter)); revoke it first (`jpki-sandbox card revoke \(card.id)`)")
+            throw refusal("card.issue", applicant: applicant, residentID: residentID,
+                          "resident \(residentID) already holds card \(card.id), valid until \(ISOTime.display(card.notAfter)); renew it (`card renew \(card.id)`) or revoke it first (`card revoke \(card.id)`)")
         }
+        return try makeCard(resident: resident, signPIN: signPIN, authPIN: authPIN, applicant: applicant, replacing: nil, operation: "card.issue")
+    }
 
+    /// カードの更新: a new card with new certificates from three months before the card's expiry;
+    /// the old card and its certificates are revoked (superseded) in the same transaction.
+    public func renewCard(id: Int64, signPIN: String?, authPIN: String, applicant: Applicant = .self) throws -> CardIssuance {
+        let card = try card(id: id)
+        let resident = try resident(id: card.residentID)
+        let today = LocalDate(try now())
+        guard card.status != .revoked else {
+            throw refusal("card.renew", applicant: applicant, residentID: card.residentID, "card \(id) is revoked; issue a new card with `card issue`")
+        }
+        if case .beforeWindow(let opens) = RenewalWindow.position(today: today, lastValidDay: LocalDate(card.notAfter)) {
+            throw refusal("card.renew", applicant: applicant, residentID: card.residentID,
+                          "card \(id) expires on \(LocalDate(card.notAfter)); renewal opens on \(opens), three months before (seed 004)")
+        }
+        return try makeCard(resident: resident, signPIN: signPIN, authPIN: authPIN, applicant: applicant, replacing: card, operation: "card.renew")
+    }
+
+    func makeCard(resident: Resident, signPIN: String?, authPIN: String, applicant: Applicant, replacing old: CardRecord?, operation: String) throws -> CardIssuance {
+        let now = try now()
+        let today = LocalDate(now)
+        try checkApplicant(applicant, resident: resident, today: today, operation: operation)
+        if applicant == .agent {
+            // Reaching here as an agent means the two-step flow was followed (request complete) or the
+            // expiry notice's form was enclosed; see Sandbox+Requests.swift.
+        }
+        if let stay = resident.residenceUntil, stay < today {
+            throw refusal(operation, applicant: applicant, residentID: resident.id, "the holder's period of stay ended on \(stay); no card can be issued")
+        }
         let signRefusal = Eligibility.refusal(for: .sign, birth: resident.dateOfBirth, adultWard: resident.adultWard, on: today)
         try PINPolicy.validate(authPIN, for: .auth)
         if signRefusal == nil {
@@ -86,37 +107,49 @@ extension Sandbox {
             }
             try PINPolicy.validate(signPIN, for: .sign)
         }
-
         let cardLimit = ValidityRule.card(birth: resident.dateOfBirth, issuedOn: today, residenceUntil: resident.residenceUntil)
         let authLimit = ValidityRule.certificate(kind: .auth, birth: resident.dateOfBirth, issuedOn: today, renewal: false,
                                                  card: cardLimit, authentication: nil, residenceUntil: resident.residenceUntil)
         var limits: [CertificateKind: LastValidDay] = [.auth: authLimit]
-        var prepared = [try prepare(.auth, pin: authPIN)]
+        var plans: [(CertificateKind, PINHash)] = [(.auth, try hashPIN(authPIN))]
         if signRefusal == nil, let signPIN {
             limits[.sign] = ValidityRule.certificate(kind: .sign, birth: resident.dateOfBirth, issuedOn: today, renewal: false,
                                                      card: cardLimit, authentication: authLimit, residenceUntil: resident.residenceUntil)
-            prepared.append(try prepare(.sign, pin: signPIN))
+            plans.append((.sign, try hashPIN(signPIN)))
         }
-        let signed = try prepared.map { p in (p, try signLeaf(p, resident: resident, notBefore: now, notAfter: limits[p.kind]!.notAfter)) }
+        // Certificates are minted with card id 0 and given the real id in the transaction.
+        let minted = try plans.map { try mint($0.0, resident: resident, cardID: 0, pin: $0.1, notBefore: now, limit: limits[$0.0]!) }
+        // 800 yen for a card reissued because the last one was lost, plus 200 for its certificates (002, 004).
+        let lostBefore = old == nil ? try store.read { try $0.lastRevokedCardWasLost(residentID: resident.id) } : false
+        let fee = lostBefore ? WindowRule.cardReissueAfterLoss + WindowRule.certificateReissueAfterLoss : 0
 
-        return try store.write { tx in
-            let card = try tx.insertCard(residentID: residentID, issuedAt: now, notAfter: cardLimit.notAfter)
+        let result = try store.write { tx in
+            if old == nil, let live = try tx.cards(residentID: resident.id).first(where: { $0.status != .revoked && $0.notAfter >= now }) {
+                throw SandboxError.refused("resident \(resident.id) already holds card \(live.id) (issued while this request was being prepared)")
+            }
+            var revoked: [String] = []
+            if let old {
+                for cert in try tx.certificates(cardID: old.id) where cert.state != .revoked && cert.notAfter >= now {
+                    try tx.setCertificateState(cert.serial, .revoked, reason: RevocationReason.superseded.rawValue, at: now)
+                    revoked.append(cert.serial)
+                }
+                try tx.setCardStatus(old.id, .revoked, at: now)
+            }
+            let card = try tx.insertCard(residentID: resident.id, issuedAt: now, notAfter: cardLimit.notAfter)
             var records: [CertificateRecord] = []
-            for (p, (serial, cert)) in signed {
-                let record = CertificateRecord(
-                    serial: serial, kind: p.kind, cardID: card.id, residentID: residentID,
-                    municipalityCode: resident.locality.municipality.code, notBefore: now, notAfter: limits[p.kind]!.notAfter,
-                    der: try cert.der(), keyPEM: p.keyPEM, pin: p.pin, pinFailures: 0, state: .issued, revokedAt: nil, reason: nil,
-                    issuedAt: now)
+            for m in minted {
+                let record = m.onCard(card.id)
                 try tx.insertCertificate(record)
                 records.append(record)
             }
-            try Audit.append(tx, at: now, operation: "card.issue", applicant: applicant.rawValue, residentID: residentID,
-                             serials: records.map(\.serial), fee: 0, outcome: "ok",
-                             detail: "card \(card.id)" + (signRefusal.map { "; \($0)" } ?? ""))
+            try Audit.append(tx, at: now, operation: operation, applicant: applicant.rawValue, residentID: resident.id,
+                             serials: records.map(\.serial) + revoked, fee: fee, outcome: "ok",
+                             detail: "card \(card.id)" + (old.map { "; replaces card \($0.id)" } ?? "") + (signRefusal.map { "; \($0)" } ?? ""))
             return CardIssuance(card: card, certificates: records, notIssued: signRefusal.map { [.sign: $0] } ?? [:],
-                                cardLimit: cardLimit, limits: limits)
+                                cardLimit: cardLimit, limits: limits, fee: fee, revoked: revoked)
         }
+        statusChanged(result.revoked + result.certificates.map(\.serial))
+        return result
     }
 
     public func card(id: Int64) throws -> CardRecord {
@@ -124,5 +157,13 @@ extension Sandbox {
             throw SandboxError.notFound("no card with id \(id)")
         }
         return c
+    }
+}
+
+extension CertificateRecord {
+    func onCard(_ id: Int64) -> CertificateRecord {
+        CertificateRecord(serial: serial, kind: kind, cardID: id, residentID: residentID, municipalityCode: municipalityCode,
+                          notBefore: notBefore, notAfter: notAfter, der: der, keyPEM: keyPEM, pin: pin, pinFailures: pinFailures,
+                          state: state, revokedAt: revokedAt, reason: reason, issuedAt: issuedAt)
     }
 }

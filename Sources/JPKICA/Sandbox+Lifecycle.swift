@@ -30,7 +30,13 @@ extension Sandbox {
 
     /// 失効: revokes one certificate (cert revoke).
     public func revokeCertificate(serial text: String, reason: RevocationReason, applicant: Applicant = .self) throws -> CertificateRecord {
+        try revokeCertificate(serial: text, request: RevocationRequest(reason: reason), applicant: applicant)
+    }
+
+    public func revokeCertificate(serial text: String, request: RevocationRequest, applicant: Applicant = .self) throws -> CertificateRecord {
+        let reason = request.reason
         let record = try certificate(serial: text)
+        try checkApplicant(applicant, resident: try resident(id: record.residentID), today: LocalDate(try now()), operation: "cert.revoke")
         if reason == .certificateHold {
             throw SandboxError.invalid("certificateHold is a suspension of the whole card: use `jpki-sandbox card suspend \(record.cardID)`")
         }
@@ -40,9 +46,13 @@ extension Sandbox {
         }
         let now = try now()
         let updated = try store.write { tx in
+            guard try tx.certificate(serial: record.serial)?.state != .revoked else {
+                throw SandboxError.refused("certificate \(record.serial) was revoked by another command a moment ago; nothing changed")
+            }
             try tx.setCertificateState(record.serial, .revoked, reason: reason.rawValue, at: now)
+            try tx.setRevocationEvent(record.serial, request.event)
             try Audit.append(tx, at: now, operation: "cert.revoke", applicant: applicant.rawValue, residentID: record.residentID,
-                             serials: [record.serial], fee: 0, outcome: "ok", detail: reason.rawValue)
+                             serials: [record.serial], fee: 0, outcome: "ok", detail: reason.rawValue + (request.event.map { " (\($0))" } ?? ""))
             return try tx.certificate(serial: record.serial)!
         }
         statusChanged([record.serial])
@@ -58,17 +68,28 @@ extension Sandbox {
             throw refusal("card.suspend", applicant: applicant, residentID: card.residentID,
                           "card \(id) is \(card.status.rawValue); only an active card can be suspended")
         }
+        return try changeCard(card, to: .suspended, operation: "card.suspend", applicant: applicant, detail: "card \(id)") { cert, now in
+            cert.state == .issued && cert.notAfter >= now ? (.hold, RevocationReason.certificateHold.rawValue) : nil
+        }
+    }
+
+    /// One transaction for a card's status and its certificates' states, audited; listeners told after the commit.
+    /// `transition` says what each certificate becomes (nil: unchanged).
+    private func changeCard(_ card: CardRecord, to status: CardRecord.Status, operation: String, applicant: Applicant, detail: String,
+                            event: String? = nil, transition: (CertificateRecord, Date) -> (CertificateRecord.State, String?)?) throws -> (CardRecord, [CertificateRecord]) {
         let now = try now()
         let result = try store.write { tx in
             var changed: [String] = []
-            for cert in try tx.certificates(cardID: id) where cert.state == .issued && cert.notAfter >= now {
-                try tx.setCertificateState(cert.serial, .hold, reason: RevocationReason.certificateHold.rawValue, at: now)
+            for cert in try tx.certificates(cardID: card.id) {
+                guard let (state, reason) = transition(cert, now) else { continue }
+                try tx.setCertificateState(cert.serial, state, reason: reason, at: state == .issued ? nil : now)
+                if state == .revoked { try tx.setRevocationEvent(cert.serial, event) }
                 changed.append(cert.serial)
             }
-            try tx.setCardStatus(id, .suspended, at: now)
-            try Audit.append(tx, at: now, operation: "card.suspend", applicant: applicant.rawValue, residentID: card.residentID,
-                             serials: changed, fee: 0, outcome: "ok", detail: "card \(id)")
-            return (try tx.card(id: id)!, try tx.certificates(cardID: id), changed)
+            try tx.setCardStatus(card.id, status, at: now)
+            try Audit.append(tx, at: now, operation: operation, applicant: applicant.rawValue, residentID: card.residentID,
+                             serials: changed, fee: 0, outcome: "ok", detail: detail)
+            return (try tx.card(id: card.id)!, try tx.certificates(cardID: card.id), changed)
         }
         statusChanged(result.2)
         return (result.0, result.1)
@@ -77,51 +98,46 @@ extension Sandbox {
     /// 一時停止解除: at the window with the card and a PIN of either certificate (002).
     public func resumeCard(id: Int64, pin: String, applicant: Applicant = .self) throws -> (CardRecord, [CertificateRecord]) {
         let card = try card(id: id)
+        try checkApplicant(applicant, resident: try resident(id: card.residentID), today: LocalDate(try now()), operation: "card.resume")
         guard card.status == .suspended else {
             throw refusal("card.resume", applicant: applicant, residentID: card.residentID, "card \(id) is \(card.status.rawValue), not suspended")
         }
+        // A 4-digit PIN is the authentication PIN; anything else is the signing PIN. It is checked as
+        // the card checks it: a wrong one costs a try, a locked certificate's PIN releases nothing.
         let certs = try store.read { try $0.certificates(cardID: id) }
-        let matches = try certs.contains { try pinMatches(pin, $0.pin) }
-        guard matches else {
+        let kind: CertificateKind = (pin.count == 4 && pin.allSatisfy(\.isASCII) && pin.allSatisfy(\.isNumber)) ? .auth : .sign
+        guard let target = certs.filter({ $0.kind == kind && $0.state == .hold }).last else {
             throw refusal("card.resume", applicant: applicant, residentID: card.residentID,
-                          "the PIN matches neither certificate of card \(id); the suspension stays (a PIN forgotten is reset with `pin reset`)")
+                          "card \(id) has no suspended \(kind.englishName) to check that PIN against")
         }
-        let now = try now()
-        let result = try store.write { tx in
-            var changed: [String] = []
-            for cert in try tx.certificates(cardID: id) where cert.state == .hold {
-                try tx.setCertificateState(cert.serial, .issued, reason: nil, at: nil)
-                changed.append(cert.serial)
-            }
-            try tx.setCardStatus(id, .active, at: now)
-            try Audit.append(tx, at: now, operation: "card.resume", applicant: applicant.rawValue, residentID: card.residentID,
-                             serials: changed, fee: 0, outcome: "ok", detail: "card \(id)")
-            return (try tx.card(id: id)!, try tx.certificates(cardID: id), changed)
+        let check = try verifyPIN(serial: target.serial, pin: pin, operation: "card.resume")
+        guard check.ok else {
+            throw refusal("card.resume", applicant: applicant, residentID: card.residentID, serials: [target.serial],
+                          check.locked ? "the \(kind.englishName)'s PIN is locked; reset it at the window (`pin reset \(target.serial)`) first; the suspension stays"
+                                       : "wrong PIN (\(check.triesLeft) tries left); the suspension stays")
         }
-        statusChanged(result.2)
-        return (result.0, result.1)
+        return try changeCard(card, to: .active, operation: "card.resume", applicant: applicant, detail: "card \(id)") { cert, _ in
+            cert.state == .hold ? (.issued, nil) : nil
+        }
     }
 
     /// 廃止: the card is given up; both certificates are revoked.
     public func revokeCard(id: Int64, reason: RevocationReason = .cessationOfOperation, applicant: Applicant = .self) throws -> (CardRecord, [CertificateRecord]) {
+        try revokeCard(id: id, request: RevocationRequest(reason: reason), applicant: applicant)
+    }
+
+    public func revokeCard(id: Int64, request: RevocationRequest, applicant: Applicant = .self) throws -> (CardRecord, [CertificateRecord]) {
+        let reason = request.reason
         let card = try card(id: id)
+        try checkApplicant(applicant, resident: try resident(id: card.residentID), today: LocalDate(try now()), operation: "card.revoke")
         guard card.status != .revoked else {
             throw refusal("card.revoke", applicant: applicant, residentID: card.residentID, "card \(id) is already revoked")
         }
-        let now = try now()
-        let result = try store.write { tx in
-            var changed: [String] = []
-            for cert in try tx.certificates(cardID: id) where cert.state != .revoked {
-                try tx.setCertificateState(cert.serial, .revoked, reason: (reason == .certificateHold ? .cessationOfOperation : reason).rawValue, at: now)
-                changed.append(cert.serial)
-            }
-            try tx.setCardStatus(id, .revoked, at: now)
-            try Audit.append(tx, at: now, operation: "card.revoke", applicant: applicant.rawValue, residentID: card.residentID,
-                             serials: changed, fee: 0, outcome: "ok", detail: "card \(id): \(reason.rawValue)")
-            return (try tx.card(id: id)!, try tx.certificates(cardID: id), changed)
+        let applied = reason == .certificateHold ? RevocationReason.cessationOfOperation : reason
+        return try changeCard(card, to: .revoked, operation: "card.revoke", applicant: applicant,
+                              detail: "card \(id): \(applied.rawValue)" + (request.event.map { " (\($0))" } ?? ""), event: request.event) { cert, _ in
+            cert.state != .revoked ? (.revoked, applied.rawValue) : nil
         }
-        statusChanged(result.2)
-        return (result.0, result.1)
     }
 
     func pinMatches(_ pin: String, _ stored: PINHash) throws -> Bool {
@@ -133,7 +149,8 @@ extension Sandbox {
 
     /// Sets the persisted clock so that it reads `instant` now and runs on from there.
     public func setClock(to instant: Date) throws -> Date {
-        let offset = (instant.timeIntervalSinceNow).rounded()
+        // Not rounded: `now()` floors to whole seconds, so the clock reads `instant` from this moment on.
+        let offset = instant.timeIntervalSinceNow
         try store.write { tx in
             try tx.setMeta(Self.clockOffsetKey, offset == 0 ? nil : String(offset))
             try Audit.append(tx, at: instant, operation: "clock.set", applicant: nil, residentID: nil, serials: [], fee: 0,

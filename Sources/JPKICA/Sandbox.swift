@@ -101,6 +101,8 @@ public final class Sandbox: @unchecked Sendable {
 
         let fm = FileManager.default
         try fm.createDirectory(at: home.url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // An existing folder keeps its mode otherwise; the home holds keys.
+        try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: home.url.path)
         try fm.createDirectory(at: home.keysFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         for kind in CertificateKind.allCases {
             // Leftovers of an init that died before creating the database are replaced.

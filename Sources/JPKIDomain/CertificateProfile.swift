@@ -154,3 +154,21 @@ public enum CertificateProfile {
         DER.node(DER.context(0, constructed: true), DER.knownOID(oid) + DER.explicit(0, DER.utf8(utf8)))
     }
 }
+
+extension CertificateProfile {
+    /// The four basic details read back from a signing certificate's subjectAltName (the extension
+    /// value), keyed `name`, `dateOfBirth` (as coded, EYYYYMMDD), `sex`, `address`, `nameFlags`,
+    /// `addressFlags`. Nil when the extension holds no such otherNames.
+    public static func decodeBasicDetails(subjectAltName value: [UInt8]) -> [String: String]? {
+        let keys = [OID.name: "name", OID.dateOfBirth: "dateOfBirth", OID.sex: "sex", OID.address: "address",
+                    OID.nameFlags: "nameFlags", OID.addressFlags: "addressFlags"]
+        guard let names = try? DERReader.single(value).children() else { return nil }
+        var out: [String: String] = [:]
+        for name in names where name.tag == 0xA0 {
+            guard let parts = try? name.children(), parts.count == 2, let oid = try? parts[0].oidString(), let key = keys[oid],
+                  parts[1].tag == 0xA0, let inner = try? DERReader.single(parts[1].contents), inner.tag == DER.utf8String else { continue }
+            out[key] = String(decoding: inner.contents, as: UTF8.self)
+        }
+        return out.isEmpty ? nil : out
+    }
+}

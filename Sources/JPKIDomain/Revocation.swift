@@ -40,6 +40,23 @@ public enum RevocationReason: String, Sendable, Codable, CaseIterable {
     }
 }
 
+/// A revocation as asked for at the window: the CPS reason and, when the clerk named one, the event
+/// (`lost`, `stolen`, …). The event matters for fees: only a lost or stolen card costs a reissue fee.
+public struct RevocationRequest: Sendable, Equatable {
+    public let reason: RevocationReason
+    public let event: String?
+
+    public init(reason: RevocationReason, event: String? = nil) { self.reason = reason; self.event = event }
+
+    public init(parsing text: String) throws(DomainError) {
+        reason = try RevocationReason(parsing: text)
+        event = RevocationReason.windowEvents[text.lowercased()] != nil ? text.lowercased() : nil
+    }
+
+    /// 紛失・盗難: the card itself is gone (002, 004: 紛失による再発行は有料).
+    public var cardLost: Bool { event == "lost" || event == "stolen" }
+}
+
 /// The renewal window (004): from the day less than three months remain until the last valid day.
 /// "5月26日が有効期限の場合は、2月27日から手続きできます".
 public enum RenewalWindow {

@@ -52,6 +52,7 @@ public enum ValidityLimit: String, Sendable, Codable {
 public struct LastValidDay: Sendable, Hashable, Codable {
     public let day: LocalDate
     public let limit: ValidityLimit
+    public init(day: LocalDate, limit: ValidityLimit) { self.day = day; self.limit = limit }
     /// 23:59:59 JST of the last day.
     public var notAfter: Date { day.endInTokyo }
 }

@@ -37,7 +37,7 @@ struct InitCommand: ParsableCommand {
 struct ResidentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resident", abstract: "Register and look up residents (the four basic details).",
-        subcommands: [Add.self, Show.self, List.self])
+        subcommands: [Add.self, Update.self, Show.self, List.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -101,7 +101,7 @@ struct ResidentCommand: ParsableCommand {
 struct CardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "card", abstract: "Issue and look up My Number Cards and their certificates.",
-        subcommands: [Issue.self, Show.self, Suspend.self, Resume.self, Revoke.self])
+        subcommands: [Issue.self, Show.self, Renew.self, Suspend.self, Resume.self, Revoke.self])
 
     struct Issue: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -116,7 +116,7 @@ struct CardCommand: ParsableCommand {
         @Option(help: "Resident id.") var resident: Int64
         @Option(help: "署名用パスワード: 6–16 of A–Z and 0–9, mixing letters and digits. Not needed when no signing certificate is issued.")
         var signPin: String?
-        @Option(help: "利用者証明用暗証番号: 4 digits.") var authPin: String
+        @Option(help: "利用者証明用暗証番号: 4 digits. (An agent gives the PINs when completing the request.)") var authPin: String?
         @Option(help: ArgumentHelp("Who applies: self, legal-representative or agent.", valueName: "self|legal-representative|agent"))
         var applicant: String = "self"
 
@@ -126,16 +126,11 @@ struct CardCommand: ParsableCommand {
                 guard let who = Applicant(rawValue: applicant) else {
                     throw SandboxError.invalid("--applicant must be self, legal-representative or agent, not \"\(applicant)\"")
                 }
-                let result = try sandbox.issueCard(residentID: resident, signPIN: signPin, authPIN: authPin, applicant: who)
-                let now = try sandbox.now()
-                guard case .object(var fields) = View.card(result.card, certificates: result.certificates, now: now) else { return .null }
-                fields.append(("validity", .object(
-                    [("card", .string("\(result.cardLimit.day) (\(result.cardLimit.limit.rawValue))"))] +
-                    result.limits.sorted { $0.key.rawValue > $1.key.rawValue }.map { ($0.key.rawValue, .string("\($0.value.day) (\($0.value.limit.rawValue))")) })))
-                if !result.notIssued.isEmpty {
-                    fields.append(("notIssued", .array(result.notIssued.map { .object([("kind", .string($0.key.rawValue)), ("reason", .string($0.value))]) })))
+                _ = try sandbox.resident(id: resident)
+                return try windowOperation(sandbox, applicant: who, operation: "card.issue", arguments: ["resident": String(resident)], residentID: resident) { who in
+                    guard let authPin else { throw SandboxError.invalid("give the authentication PIN with --auth-pin (4 digits)") }
+                    return try CardCommand.Issue.answer(try sandbox.issueCard(residentID: resident, signPIN: signPin, authPIN: authPin, applicant: who), sandbox)
                 }
-                return .object(fields)
             }
         }
     }
@@ -157,7 +152,7 @@ struct CardCommand: ParsableCommand {
 
 struct CertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cert", abstract: "Look up, revoke and renew certificates.", subcommands: [Show.self, List.self, Revoke.self])
+        commandName: "cert", abstract: "Look up, revoke and renew certificates.", subcommands: [Show.self, List.self, Issue.self, Renew.self, Revoke.self])
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a certificate: status, validity, subject and PEM.")

@@ -9,7 +9,7 @@ import OpenSSLKit
 
 /// A guided run for a newcomer: a throw-away sandbox, a few residents at the seed pages' city halls,
 /// their cards, and what each certificate says, with the `openssl` command that shows the same.
-struct DemoCommand: ParsableCommand {
+struct DemoCommand: AsyncCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "A guided tour: make a throw-away sandbox, register residents, issue cards, explain the certificates.")
@@ -26,7 +26,7 @@ struct DemoCommand: ParsableCommand {
         let note: String
     }
 
-    func run() throws {
+    func runAsync() async throws {
         let folder = home ?? NSTemporaryDirectory() + "jpki-sandbox-demo-\(getpid())"
         let homeURL = URL(fileURLWithPath: folder)
         say("""
@@ -93,8 +93,7 @@ struct DemoCommand: ParsableCommand {
             for (_, reason) in issued.notIssued { say("       \(reason)") }
         }
         if let firstSigning {
-            nonisolated(unsafe) let demo = self
-            try runBlocking { try await demo.revocation(sandbox: sandbox, serial: firstSigning.serial, file: firstSigning.file) }
+            try await revocation(sandbox: sandbox, serial: firstSigning.serial, file: firstSigning.file)
         }
         say("""
 
@@ -123,6 +122,29 @@ struct DemoCommand: ParsableCommand {
            $ openssl \(ocsp.joined(separator: " "))
         """)
         showOpenSSL(ocsp)
+
+        // A signature made with the card before the loss, checked before and after the revocation.
+        let folder = sandbox.home.url
+        let doc = folder.appendingPathComponent("e-tax-return.xml"), sig = folder.appendingPathComponent("e-tax-return.xml.p7s")
+        try writeFile(Array("<申告書><氏名>山田　太郎</氏名><所得>5000000</所得></申告書>\n".utf8), to: doc.path, mode: 0o644)
+        let signedAt = try sandbox.now()
+        try writeFile(try sandbox.sign(serial: serial, pin: "ABC123", content: [UInt8](try Data(contentsOf: doc)), attached: false), to: sig.path, mode: 0o644)
+        let verifier = sandbox.verifier(trust: try sandbox.trustAnchors(folder: nil))
+        let before = try verifier.verifySignature(content: [UInt8](try Data(contentsOf: doc)), signature: [UInt8](try Data(contentsOf: sig)),
+                                                  at: try sandbox.now(), revocation: .local)
+        say("""
+
+           The holder signs an e-Tax return with the card (PIN checked like the card's; CMS, CAdES-BES):
+           $ jpki-sandbox sign \(serial) --pin ABC123 --in \(doc.path) --out \(sig.path)
+           $ jpki-sandbox verify --in \(doc.path) --signature \(sig.path)
+             \(before.status.rawValue): \(before.message)
+             signer: \(before.basicDetails?["name"] ?? "-"), \(before.basicDetails?["address"] ?? "-")
+           openssl agrees:
+           $ openssl cms -verify -binary -content \(doc.path) -in \(sig.path) -inform DER -CAfile \(root) -out /dev/null
+        """)
+        showOpenSSL(["cms", "-verify", "-binary", "-content", doc.path, "-in", sig.path, "-inform", "DER", "-CAfile", root, "-out", "/dev/null"])
+        // The loss is reported a moment after the signing (sandbox times are whole seconds).
+        try await Task.sleep(for: .milliseconds(1100))
         let revoked = try sandbox.revokeCertificate(serial: serial, reason: try RevocationReason(parsing: "lost"))
         say("""
 
@@ -133,6 +155,16 @@ struct DemoCommand: ParsableCommand {
            $ openssl \(ocsp.joined(separator: " "))
         """)
         showOpenSSL(ocsp)
+        let after = try verifier.verifySignature(content: [UInt8](try Data(contentsOf: doc)), signature: [UInt8](try Data(contentsOf: sig)),
+                                                 at: try sandbox.now(), revocation: .local)
+        say("""
+
+           The return signed before the loss, checked now and as of the moment it was signed:
+           $ jpki-sandbox verify --in \(doc.path) --signature \(sig.path)
+             \(after.status.rawValue) (exit \(after.status.exitCode)): \(after.message)
+           $ jpki-sandbox verify --in \(doc.path) --signature \(sig.path) --at \(ISOTime.display(signedAt))
+             \(try verifier.verifySignature(content: [UInt8](try Data(contentsOf: doc)), signature: [UInt8](try Data(contentsOf: sig)), at: signedAt, revocation: .local).status.rawValue)
+        """)
         say("""
 
            The CRL says the same (with `jpki-sandbox serve` running):

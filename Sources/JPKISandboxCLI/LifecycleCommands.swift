@@ -34,11 +34,21 @@ extension CertCommand {
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
-                let r = try sandbox.revokeCertificate(serial: serial, reason: try RevocationReason(parsing: reason), applicant: try applicant.parsed())
-                return .object([("serial", .string(r.serial)), ("status", .string(r.status(at: try sandbox.now()))),
-                                ("reason", .optional(r.reason)), ("revokedAt", .optional(r.revokedAt.map(ISOTime.display)))])
+                let request = try RevocationRequest(parsing: reason)
+                let record = try sandbox.certificate(serial: serial)
+                return try windowOperation(sandbox, applicant: try applicant.parsed(), operation: "cert.revoke",
+                                           arguments: ["serial": record.serial, "reason": reason], residentID: record.residentID) { who in
+                    CertCommand.Revoke.answer(try sandbox.revokeCertificate(serial: record.serial, request: request, applicant: who), try sandbox.now())
+                }
             }
         }
+    }
+}
+
+extension CertCommand.Revoke {
+    static func answer(_ r: CertificateRecord, _ now: Date) -> JSON {
+        .object([("serial", .string(r.serial)), ("status", .string(r.status(at: now))),
+                 ("reason", .optional(r.reason)), ("revokedAt", .optional(r.revokedAt.map(ISOTime.display)))])
     }
 }
 
@@ -55,7 +65,8 @@ extension CardCommand {
 
     struct Suspend: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Suspend a card (一時停止, e.g. reported lost by phone): its certificates go on hold (certificateHold).")
+            abstract: "Suspend a card (一時停止, e.g. reported lost by phone): its certificates go on hold (certificateHold).",
+            discussion: "Acts at once whoever reports it, as the suspension by phone does; releasing it (`card resume`) is done at the window.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var applicant: ApplicantOption
         @Argument(help: "Card id.") var id: Int64
@@ -75,13 +86,18 @@ extension CardCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var applicant: ApplicantOption
         @Argument(help: "Card id.") var id: Int64
-        @Option(help: "The PIN of either certificate on the card.") var pin: String
+        @Option(help: "The PIN of either certificate on the card (an agent gives it when completing the request).") var pin: String?
 
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
-                let (card, certs) = try sandbox.resumeCard(id: id, pin: pin, applicant: try applicant.parsed())
-                return try CardCommand.answer(card, certs, sandbox)
+                let card = try sandbox.card(id: id)
+                return try windowOperation(sandbox, applicant: try applicant.parsed(), operation: "card.resume",
+                                           arguments: ["card": String(id)], residentID: card.residentID) { who in
+                    guard let pin else { throw SandboxError.invalid("give --pin (the signing or the authentication PIN)") }
+                    let (card, certs) = try sandbox.resumeCard(id: id, pin: pin, applicant: who)
+                    return try CardCommand.answer(card, certs, sandbox)
+                }
             }
         }
     }
@@ -97,8 +113,13 @@ extension CardCommand {
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
-                let (card, certs) = try sandbox.revokeCard(id: id, reason: try RevocationReason(parsing: reason), applicant: try applicant.parsed())
-                return try CardCommand.answer(card, certs, sandbox)
+                let request = try RevocationRequest(parsing: reason)
+                let card = try sandbox.card(id: id)
+                return try windowOperation(sandbox, applicant: try applicant.parsed(), operation: "card.revoke",
+                                           arguments: ["card": String(id), "reason": reason], residentID: card.residentID) { who in
+                    let (card, certs) = try sandbox.revokeCard(id: id, request: request, applicant: who)
+                    return try CardCommand.answer(card, certs, sandbox)
+                }
             }
         }
     }

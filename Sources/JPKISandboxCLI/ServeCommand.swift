@@ -6,7 +6,7 @@ import Logging
 
 /// `serve`: the OCSP responder, CRLs and roots over HTTP. On a fresh machine it creates the sandbox
 /// from the configuration first, so that `jpki-sandbox serve` alone comes up ready.
-struct ServeCommand: ParsableCommand {
+struct ServeCommand: AsyncCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve OCSP (RFC 6960), the CRLs and the roots over HTTP; creates the sandbox on first run.",
@@ -23,9 +23,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Port to listen on (0: any free port; the one chosen is printed).") var port = 8080
     @Option(help: "The CA configuration to create the sandbox from when the home has none yet.") var config = "ca-config/sandbox.toml"
 
-    func run() throws {
-        nonisolated(unsafe) let command = self
-        try runBlocking { try await command.serve() }
+    func runAsync() async throws {
+        try await serve()
     }
 
     func serve() async throws {
@@ -71,18 +70,4 @@ struct ServeCommand: ParsableCommand {
         }
         throw ExitCode(1)
     }
-}
-
-/// Runs async work from a synchronous command and waits for it. (`main.swift` dispatches an
-/// `AsyncParsableCommand` subcommand to its synchronous `run()`, so the async commands bridge here.)
-func runBlocking(_ work: @escaping @Sendable () async throws -> Void) throws {
-    final class Box: @unchecked Sendable { var error: (any Error)? }
-    let box = Box()
-    let done = DispatchSemaphore(value: 0)
-    Task.detached {
-        do { try await work() } catch { box.error = error }
-        done.signal()
-    }
-    done.wait()
-    if let error = box.error { throw error }
 }

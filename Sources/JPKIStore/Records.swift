@@ -47,12 +47,13 @@ public struct CertificateRecord: Sendable, Hashable {
         self.reason = reason; self.issuedAt = issuedAt
     }
 
-    /// What a relying party sees at `now`: `good`, `revoked`, `suspended` or `expired`.
+    /// What a relying party sees at `now`: `good`, `revoked`, `suspended`, `expired` (or `notYetValid`
+    /// when the clock is set before its notBefore).
     public func status(at now: Date) -> String {
         switch state {
         case .revoked: "revoked"
         case .hold: "suspended"
-        case .issued: now > notAfter ? "expired" : "good"
+        case .issued: now > notAfter ? "expired" : now < notBefore ? "notYetValid" : "good"
         }
     }
 

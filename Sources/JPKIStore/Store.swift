@@ -16,7 +16,15 @@ public final class Store: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
+        // GRDB opens DatabasePool write transactions with BEGIN IMMEDIATE: the write lock is held from the
+        // first statement, so a check made inside `write` (already revoked? a live card?) cannot race
+        // another process.
         self.path = path
+        // The database holds the leaves' private keys: owner-only, and SQLite gives its -wal and -shm
+        // files the same mode.
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
         pool = try DatabasePool(path: path, configuration: config)
         try Self.migrator.migrate(pool)
     }
@@ -80,6 +88,7 @@ public final class Store: Sendable {
                 prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
             """)
         }
+        registerRequestMigration(&m)
         registerRevocationMigration(&m)
         return m
     }

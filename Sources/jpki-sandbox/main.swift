@@ -11,12 +11,11 @@ LoggingSystem.bootstrap { label in
     return handler
 }
 
-// Parses and runs by hand: ArgumentParser's `main()` picks its synchronous overload when called
-// from another module's top-level code, which refuses an async root command.
+// Parses and runs by hand so that async commands (serve, demo) are awaited here, on no blocked thread.
 do {
     var command = try JPKISandboxCommand.parseAsRoot()
-    if var asyncCommand = command as? any AsyncParsableCommand {
-        try await asyncCommand.run()
+    if let asyncCommand = command as? any AsyncCommand {
+        try await asyncCommand.runAsync()
     } else {
         try command.run()
     }

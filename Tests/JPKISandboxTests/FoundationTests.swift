@@ -34,6 +34,12 @@ import Testing
             #expect(text.stdout.contains("Certificate Sign, CRL Sign"))
             #expect(text.stdout.contains("CA:TRUE"))
         }
+        for file in ["sandbox.sqlite", "sandbox.sqlite-wal"] where FileManager.default.fileExists(atPath: home.sandbox.appendingPathComponent(file).path) {
+            let attrs = try FileManager.default.attributesOfItem(atPath: home.sandbox.appendingPathComponent(file).path)
+            #expect((attrs[.posixPermissions] as? Int) == 0o600, "\(file) holds leaf keys: owner only")
+        }
+        let homeAttrs = try FileManager.default.attributesOfItem(atPath: home.sandbox.path)
+        #expect((homeAttrs[.posixPermissions] as? Int) == 0o700)
         let before = try home.snapshot()
         let second = try home.cli(["init", "--json"])
         #expect(second.status != 0)
@@ -80,12 +86,13 @@ import Testing
         let home = TempHome()
         try home.initialize()
         let id = try home.addResident(name: "鈴木 一郎", birth: "2012-01-10", address: "東京都板橋区板橋2丁目66番1号")
-        let before = try home.snapshot()
+        let before = try home.snapshot(includingAudit: false)
         let selfApplied = try issue(home, resident: id, extra: [])
         #expect(selfApplied.status != 0)
         let refusal = selfApplied.errorMessage
         #expect(refusal.contains("legal representative"), "\(refusal)")
-        #expect(try home.snapshot() == before)
+        #expect(try home.snapshot(includingAudit: false) == before)
+        #expect(try home.auditOutcomes().last! == ("card.issue", "refused"), "the refusal is audited")
 
         let r = try issue(home, resident: id, extra: ["--applicant", "legal-representative"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -156,6 +163,16 @@ import Testing
         let message = json.errorMessage
         #expect(message.contains(bad.messageContains), "\(message)")
         #expect(try home.snapshot() == before)
+    }
+
+    @Test("no certificate before its root exists: a clock set earlier is refused")
+    func clockBeforeRoot() throws {
+        let home = TempHome()
+        try home.initialize()
+        let id = try home.addResident(at: "2026-11-21")
+        let r = try home.cli(["card", "issue", "--resident", String(id), "--sign-pin", "ABC123", "--auth-pin", "1234", "--json", "--at", "2020-01-01"])
+        #expect(r.status != 0)
+        #expect(r.errorMessage.contains("before the"), "\(r.errorMessage)")
     }
 
     @Test("a command on a folder with no sandbox says how to make one")

@@ -120,14 +120,29 @@ final class TempHome {
     }
 
     /// Everything in the database except the audit log, as text, to prove a command changed nothing.
-    func snapshot() throws -> String {
+    func snapshot(includingAudit: Bool = true) throws -> String {
         let db = sandbox.appendingPathComponent("sandbox.sqlite").path
+        let tables = ["meta", "residents", "cards", "certificates", "requests"] + (includingAudit ? ["audit"] : [])
         let r = try Run.program("/usr/bin/env", ["python3", "-c", """
             import sqlite3, sys
             c = sqlite3.connect(sys.argv[1])
-            for t in ["meta", "residents", "cards", "certificates", "audit"]:
+            for t in sys.argv[2:]:
                 for row in c.execute(f"SELECT * FROM {t} ORDER BY 1"): print(t, repr(row))
-            """, db])
+            """, db] + tables)
+        #expect(r.status == 0, "snapshot: \(r.stderr)")
         return r.stdout
+    }
+
+    /// The audit entries (operation, outcome), oldest first.
+    func auditOutcomes() throws -> [(String, String)] {
+        let r = try cli(["audit", "--json"])
+        return (r.json["entries"] as? [[String: Any]] ?? []).map { ($0["operation"] as? String ?? "", $0["outcome"] as? String ?? "") }
+    }
+
+    /// Runs SQL on the sandbox database directly (to simulate tampering).
+    func sql(_ statement: String) throws {
+        let db = sandbox.appendingPathComponent("sandbox.sqlite").path
+        let r = try Run.program("/usr/bin/env", ["python3", "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()", db, statement])
+        #expect(r.status == 0, "sql: \(r.stderr)")
     }
 }

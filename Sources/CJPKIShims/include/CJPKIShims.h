@@ -22,4 +22,8 @@ void jpki_sk_X509_free(STACK_OF(X509) *stack);
 int jpki_X509_get_ext_count(const X509 *cert);
 /// One-line form in certificate order (C=JP, O=…), UTF-8 left unescaped.
 unsigned long jpki_name_print_flags(void);
+/// The signer certificates of a verified CMS SignedData (a STACK_OF(X509) the caller frees with jpki_sk_X509_free).
+int jpki_cms_signer_count(STACK_OF(X509) *signers);
+/// The first SignerInfo of a SignedData, or NULL.
+CMS_SignerInfo *jpki_cms_first_signer_info(CMS_ContentInfo *cms);
 #endif

@@ -1,0 +1,166 @@
+import ArgumentParser
+import Foundation
+import JPKICA
+import JPKIDomain
+import OpenSSLKit
+
+func readInput(_ path: String, what: String) throws -> [UInt8] {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw SandboxError.invalid("cannot read \(what) \(path)")
+    }
+    return [UInt8](data)
+}
+
+func verdictJSON(_ v: SignatureVerdict) -> JSON {
+    var signer: [(String, JSON)] = []
+    if let cert = v.signer {
+        signer = [("serial", .string(cert.serialHex)), ("kind", .optional(v.signerKind?.rawValue)), ("subject", .string(cert.subjectText)),
+                  ("notBefore", View.time(cert.notBefore)), ("notAfter", View.time(cert.notAfter))]
+        if let d = v.basicDetails {
+            signer += [("name", .optional(d["name"])), ("dateOfBirth", .optional(d["dateOfBirth"].flatMap(EraDate.decode)?.description)),
+                       ("dateOfBirthCoded", .optional(d["dateOfBirth"])), ("sex", .optional(d["sex"].map { ["1": "male", "2": "female", "3": "unknown"][$0] ?? $0 })),
+                       ("address", .optional(d["address"]))]
+        }
+    }
+    var fields: [(String, JSON)] = [
+        ("valid", .bool(v.status == .valid)), ("status", .string(v.status.rawValue)), ("message", .string(v.message)),
+        ("signer", signer.isEmpty ? .null : .object(signer)),
+        ("signingTime", v.signingTime.map(View.time) ?? .null), ("checkedAt", View.time(v.checkedAt)),
+    ]
+    if let r = v.revocation {
+        fields.append(("revocation", .object([("source", .string(r.source.rawValue)), ("status", .string(r.status)),
+                                              ("time", r.time.map(View.time) ?? .null), ("reason", .optional(r.reason))])))
+    }
+    return .object(fields)
+}
+
+/// The verifier for `verify` and `auth verify`: the sandbox's (its roots, or --trust, plus its
+/// register), or, with no sandbox, one that trusts only --trust and checks revocation remotely.
+func makeVerifier(_ global: GlobalOptions, trust: String?) throws -> (SignatureVerifier, Date, Sandbox?) {
+    let folder = trust.map { URL(fileURLWithPath: $0) }
+    if global.sandboxHome.exists {
+        let sandbox = try global.openSandbox()
+        return (sandbox.verifier(trust: try sandbox.trustAnchors(folder: folder)), try global.atDate() ?? sandbox.now(), sandbox)
+    }
+    guard let folder else {
+        throw SandboxError("no-sandbox", "no sandbox at \(global.sandboxHome.url.path): give --trust DIR with the root certificates to verify against (or --home)")
+    }
+    return (SignatureVerifier(trust: try trustAnchors(folder: folder)), try global.atDate() ?? Date(), nil)
+}
+
+let verifyExitCodes = """
+Exit status: 0 valid, 2 invalid signature (or not a signature of this content), 3 untrusted, 4 revoked, \
+5 suspended, 6 expired; 1 for errors (unreadable files, bad options).
+"""
+
+struct SignCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sign",
+        abstract: "Sign a file with a simulated card's signing certificate: CMS SignedData (CAdES-BES), detached by default.",
+        discussion: """
+        RSA PKCS#1 v1.5 with SHA-256; signed attributes content-type, message-digest, signing-time (the sandbox clock) and \
+        ESS signing-certificate-v2. Like the card, a wrong PIN costs a try; a locked, suspended, revoked or expired \
+        certificate refuses and says which. Check with:
+          openssl cms -verify -binary -content FILE -in FILE.p7s -inform DER -CAfile sign-root.pem
+        """)
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Serial number of a signing certificate.") var serial: String
+    @Option(help: "The signing PIN.") var pin: String
+    @Option(name: .customLong("in"), help: "The file to sign.") var input: String
+    @Option(help: "Where to write the signature (DER).") var out: String
+    @Flag(help: "Embed the content in the SignedData.") var attached = false
+
+    func run() throws {
+        try global.run {
+            let sandbox = try global.openSandbox()
+            let content = try readInput(input, what: "the file to sign")
+            let signature = try sandbox.sign(serial: serial, pin: pin, content: content, attached: attached)
+            try writeFile(signature, to: out, mode: 0o644)
+            return .object([("serial", .string(try Sandbox.normalizeSerial(serial))), ("file", .string(out)), ("bytes", .int(signature.count)),
+                            ("detached", .bool(!attached)), ("signingTime", View.time(try sandbox.now()))])
+        }
+    }
+}
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify a CMS signature: signature, chain to a sandbox root, validity at the signing time and at --at, revocation.",
+        discussion: "Revocation: local (this sandbox's register, default), ocsp or crl (the URLs in the certificate), none. Without a sandbox home, give --trust DIR (and ocsp, crl or none).\n" + verifyExitCodes)
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .customLong("in"), help: "The signed file.") var input: String
+    @Option(help: "The signature (DER CMS).") var signature: String
+    @Option(help: ArgumentHelp("How to check revocation.", valueName: "local|ocsp|crl|none")) var revocation = "local"
+    @Option(help: "A folder of trusted root certificates (default: this sandbox's roots).") var trust: String?
+
+    func run() throws {
+        var status = SignatureStatus.valid
+        try global.run {
+            guard let source = RevocationSource(rawValue: revocation) else { throw SandboxError.invalid("--revocation must be local, ocsp, crl or none") }
+            let (verifier, at, _) = try makeVerifier(global, trust: trust)
+            let verdict = try verifier.verifySignature(content: try readInput(input, what: "the signed file"),
+                                                       signature: try readInput(signature, what: "the signature"), at: at, revocation: source)
+            status = verdict.status
+            return verdictJSON(verdict)
+        }
+        if status != .valid { throw ExitCode(status.exitCode) }
+    }
+}
+
+struct AuthCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "auth", abstract: "The authentication certificate's key: answer and check challenges (利用者証明).",
+        subcommands: [Respond.self, Verify.self])
+
+    struct Respond: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign a challenge with the authentication key, as the card does: PKCS#1 v1.5 over a SHA-256 DigestInfo.",
+            discussion: "Prints the signature in hex. Check with: openssl dgst -sha256 -verify PUBKEY -signature SIG.bin CHALLENGE.bin")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Serial number of an authentication certificate.") var serial: String
+        @Option(help: "The 4-digit authentication PIN.") var pin: String
+        @Option(help: "The challenge in hexadecimal.") var challenge: String
+
+        func run() throws {
+            try global.run {
+                guard let bytes = [UInt8](hexString: challenge) else { throw SandboxError.invalid("--challenge must be hexadecimal (e.g. 0123ABCD)") }
+                let (record, signature) = try global.openSandbox().authRespond(serial: serial, pin: pin, challenge: bytes)
+                return .object([("serial", .string(record.serial)), ("signature", .string(signature.hexString)), ("algorithm", .string("sha256WithRSAEncryption"))])
+            }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a challenge response like `verify` checks a signature.", discussion: verifyExitCodes)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Serial of the authentication certificate (in this sandbox).") var serial: String?
+        @Option(help: "Or the certificate file (PEM or DER).") var cert: String?
+        @Option(help: "The challenge in hexadecimal.") var challenge: String
+        @Option(help: "The response signature in hexadecimal.") var signature: String
+        @Option(help: ArgumentHelp("How to check revocation.", valueName: "local|ocsp|crl|none")) var revocation = "local"
+        @Option(help: "A folder of trusted root certificates (default: this sandbox's roots).") var trust: String?
+
+        func run() throws {
+            var status = SignatureStatus.valid
+            try global.run {
+                let (verifier, at, sandbox) = try makeVerifier(global, trust: trust)
+                guard let c = [UInt8](hexString: challenge), let s = [UInt8](hexString: signature) else {
+                    throw SandboxError.invalid("--challenge and --signature must be hexadecimal")
+                }
+                guard let source = RevocationSource(rawValue: revocation) else { throw SandboxError.invalid("--revocation must be local, ocsp, crl or none") }
+                let certificate: Certificate
+                if let serial {
+                    guard let sandbox else { throw SandboxError.invalid("--serial needs a sandbox (--home); give --cert FILE instead") }
+                    certificate = try Certificate(der: try sandbox.certificate(serial: serial).der)
+                }
+                else if let cert { certificate = try Certificate(pemOrDER: try readInput(cert, what: "the certificate")) }
+                else { throw SandboxError.invalid("give --serial or --cert") }
+                let verdict = try verifier.verifyAuthResponse(certificate: certificate, challenge: c, signature: s, at: at, revocation: source)
+                status = verdict.status
+                return verdictJSON(verdict)
+            }
+            if status != .valid { throw ExitCode(status.exitCode) }
+        }
+    }
+}
