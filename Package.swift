@@ -46,7 +46,7 @@ let package = Package(
         ]),
         // Layer 5: the faces. HTTP (`serve`: OCSP responder, CRLs, roots, metrics) on Hummingbird 2.
         .target(name: "JPKIServer", dependencies: [
-            "JPKICA", "JPKIDomain", "OpenSSLKit",
+            "JPKICA", "JPKIDomain", "OpenSSLKit", "DERKit",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

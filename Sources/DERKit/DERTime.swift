@@ -6,7 +6,7 @@
 public enum DERTime {
     /// The civil date of a day count since 1970-01-01 (H. Hinnant's `civil_from_days`).
     @inline(__always)
-    static func civil(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    public static func civil(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097

@@ -1,3 +1,4 @@
+import DERKit
 import Foundation
 import HTTPTypes
 import NIOCore
@@ -39,16 +40,7 @@ enum HTTPDate {
         let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
         let dayCount = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let rest = seconds - dayCount * 86_400
-        // civil_from_days (H. Hinnant)
-        let z = dayCount + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = DERTime.civil(dayCount)
         func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
         let weekday = days[Int(((dayCount % 7) + 7) % 7)]
         return "\(weekday), \(two(day)) \(months[Int(month - 1)]) \(year) \(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60)) GMT"

@@ -1,4 +1,5 @@
 import Foundation
+import JPKICA
 import Logging
 
 /// Structured logs: one JSON object per line on stderr (`time`, `level`, `label`, `message` and the
@@ -33,19 +34,5 @@ public struct JSONLogHandler: LogHandler {
         Self.lock.unlock()
     }
 
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ s: String) -> String { JSONText.quote(s) }
 }
