@@ -25,6 +25,21 @@ extension Sandbox {
                        iterations: config.pinHashIterations)
     }
 
+    /// Hashes several PINs at once, one per core: PBKDF2 is deliberately slow and the hashes are independent.
+    func hashPINs(_ pins: [String]) throws -> [PINHash] {
+        final class Slots: @unchecked Sendable {
+            var results: [Result<PINHash, any Error>?]
+            init(_ n: Int) { results = Array(repeating: nil, count: n) }
+        }
+        let slots = Slots(pins.count)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: pins.count) { i in
+            let r = Result { try hashPIN(pins[i]) }
+            lock.lock(); slots.results[i] = r; lock.unlock()
+        }
+        return try slots.results.map { try $0!.get() }
+    }
+
     /// Makes a certificate (new key pair, signed leaf) ready to store; nothing is written.
     /// Key generation and signing happen outside any transaction: they are the slow part.
     func mint(_ kind: CertificateKind, resident: Resident, cardID: Int64, pin: PINHash, notBefore: Date, limit: LastValidDay) throws -> CertificateRecord {
@@ -41,7 +56,7 @@ extension Sandbox {
         let cert = try CertificateTemplate(
             serial: serial, notBefore: notBefore, notAfter: limit.notAfter, issuer: config.root(kind).subject,
             subject: CertificateProfile.leafSubject(kind: kind, locality: resident.locality, commonName: cn),
-            subjectPublicKey: spki,
+            subjectKeyPair: key,
             extensions: CertificateProfile.leafExtensions(kind: kind, config: config, resident: resident,
                                                           subjectKeyIdentifier: ski, authorityKeyIdentifier: root.keyIdentifier)
         ).sign(with: root.key)
@@ -111,12 +126,13 @@ extension Sandbox {
         let authLimit = ValidityRule.certificate(kind: .auth, birth: resident.dateOfBirth, issuedOn: today, renewal: false,
                                                  card: cardLimit, authentication: nil, residenceUntil: resident.residenceUntil)
         var limits: [CertificateKind: LastValidDay] = [.auth: authLimit]
-        var plans: [(CertificateKind, PINHash)] = [(.auth, try hashPIN(authPIN))]
+        var pins: [(CertificateKind, String)] = [(.auth, authPIN)]
         if signRefusal == nil, let signPIN {
             limits[.sign] = ValidityRule.certificate(kind: .sign, birth: resident.dateOfBirth, issuedOn: today, renewal: false,
                                                      card: cardLimit, authentication: authLimit, residenceUntil: resident.residenceUntil)
-            plans.append((.sign, try hashPIN(signPIN)))
+            pins.append((.sign, signPIN))
         }
+        let plans = try zip(pins.map(\.0), hashPINs(pins.map(\.1))).map { ($0, $1) }
         // Certificates are minted with card id 0 and given the real id in the transaction.
         let minted = try plans.map { try mint($0.0, resident: resident, cardID: 0, pin: $0.1, notBefore: now, limit: limits[$0.0]!) }
         // 800 yen for a card reissued because the last one was lost, plus 200 for its certificates (002, 004).

@@ -60,11 +60,14 @@ public enum CertificateProfile {
     /// The opaque subject CN, shaped like the real one: the request time (14 digits, JST), a 5-digit
     /// sequence number and a 9-character window code.
     public static func commonName(requestedAt: Date, sequence: Int, municipalityCode: String) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "Asia/Tokyo")
-        f.dateFormat = "yyyyMMddHHmmss"
-        return f.string(from: requestedAt) + String(format: "%05d", sequence % 100_000) + "S\(municipalityCode)SBX"
+        // Japan keeps no daylight saving time: JST is UTC+9 all year.
+        let seconds = Int64(requestedAt.timeIntervalSince1970.rounded(.down)) + 9 * 3600
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let rest = seconds - days * 86_400
+        let (y, m, d) = DERTime.civil(days)
+        func pad(_ v: Int64, _ width: Int) -> String { let t = String(v); return String(repeating: "0", count: max(0, width - t.count)) + t }
+        return pad(y, 4) + pad(m, 2) + pad(d, 2) + pad(rest / 3600, 2) + pad(rest / 60 % 60, 2) + pad(rest % 60, 2)
+            + pad(Int64(sequence % 100_000), 5) + "S\(municipalityCode)SBX"
     }
 
     /// The DirName of a municipality's CRL partition under the root:

@@ -10,8 +10,11 @@ public struct CertificateTemplate: Sendable {
     public var notAfter: Date
     public var issuer: DistinguishedName
     public var subject: DistinguishedName
-    /// DER SubjectPublicKeyInfo.
+    /// DER SubjectPublicKeyInfo (ignored when `subjectKeyPair` is given).
     public var subjectPublicKey: [UInt8]
+    /// The subject's key pair, when the caller holds it: its public half is used as is, saving a
+    /// decode of `subjectPublicKey` (OpenSSL 3's decoder setup is a large share of issuance time).
+    public var subjectKeyPair: PrivateKey?
     public var extensions: [CertificateExtension]
 
     public init(serial: [UInt8], notBefore: Date, notAfter: Date, issuer: DistinguishedName, subject: DistinguishedName,
@@ -19,6 +22,13 @@ public struct CertificateTemplate: Sendable {
         self.serial = serial; self.notBefore = notBefore; self.notAfter = notAfter
         self.issuer = issuer; self.subject = subject; self.subjectPublicKey = subjectPublicKey
         self.extensions = extensions
+    }
+
+    public init(serial: [UInt8], notBefore: Date, notAfter: Date, issuer: DistinguishedName, subject: DistinguishedName,
+                subjectKeyPair: PrivateKey, extensions: [CertificateExtension]) {
+        self.init(serial: serial, notBefore: notBefore, notAfter: notAfter, issuer: issuer, subject: subject,
+                  subjectPublicKey: [], extensions: extensions)
+        self.subjectKeyPair = subjectKeyPair
     }
 
     /// Builds the certificate and signs it with sha256WithRSAEncryption.
@@ -42,8 +52,13 @@ public struct CertificateTemplate: Sendable {
         try check(X509_set_issuer_name(x, issuerName.pointer), "X509_set_issuer_name")
         try check(X509_set_subject_name(x, subjectName.pointer), "X509_set_subject_name")
 
-        let publicKey = try PublicKey(der: subjectPublicKey)
-        try check(X509_set_pubkey(x, publicKey.pointer), "X509_set_pubkey")
+        if let subjectKeyPair {
+            // X509_set_pubkey takes only the public half of the EVP_PKEY.
+            try check(X509_set_pubkey(x, subjectKeyPair.pointer), "X509_set_pubkey")
+        } else {
+            let publicKey = try PublicKey(der: subjectPublicKey)
+            try check(X509_set_pubkey(x, publicKey.pointer), "X509_set_pubkey")
+        }
 
         for ext in extensions {
             try addExtension(ext, to: x)

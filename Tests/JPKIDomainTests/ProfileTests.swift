@@ -1,3 +1,4 @@
+import Foundation
 import DERKit
 import Testing
 @testable import JPKIDomain
@@ -60,6 +61,14 @@ struct ProfileTests {
         #expect(CertificateProfile.leafSubject(kind: .auth, locality: Self.locality, commonName: "X").description == "C=JP, CN=X")
         #expect(CertificateProfile.crlPartitionName(root: CAConfiguration.defaults.sign, locality: Self.locality).description
             == "C=JP, O=JPKI-SANDBOX, OU=JPKI for digital signature, OU=Japan Agency for Local Authority Information Systems, OU=CRL Distribution Points, OU=Saitama-ken, CN=Kawagoe-shi CRLDP")
+    }
+
+    @Test("the subject CN: request time in JST (14 digits), 5-digit sequence, 9-character window code")
+    func commonName() {
+        let at = Date(timeIntervalSince1970: 1_795_222_923)   // 2026-11-21T01:02:03Z = 10:02:03 JST
+        #expect(CertificateProfile.commonName(requestedAt: at, sequence: 42, municipalityCode: "11201") == "2026112110020300042S11201SBX")
+        let lateEvening = Date(timeIntervalSince1970: 1_795_273_199)   // 2026-11-21T14:59:59Z = 23:59:59 JST
+        #expect(CertificateProfile.commonName(requestedAt: lateEvening, sequence: 123_456, municipalityCode: "13119").hasPrefix("2026112123595923456"))
     }
 
     @Test func oidEncoding() {
