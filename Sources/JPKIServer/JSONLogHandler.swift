@@ -20,13 +20,13 @@ public struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
-                    source: String, file: String, function: String, line: UInt) {
+    public func log(event: LogEvent) {
         var fields: [(String, String)] = [
             ("time", Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))),
-            ("level", level.rawValue), ("label", label), ("message", message.description),
+            ("level", event.level.rawValue), ("label", label), ("message", event.message.description),
         ]
-        let merged = metadata.merging(explicit ?? [:]) { _, new in new }
+        if let error = event.error { fields.append(("error", "\(error)")) }
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for (k, v) in merged.sorted(by: { $0.key < $1.key }) { fields.append((k, "\(v)")) }
         let text = "{" + fields.map { "\(Self.quote($0.0)):\(Self.quote($0.1))" }.joined(separator: ",") + "}\n"
         Self.lock.lock()
