@@ -69,7 +69,7 @@ extension Sandbox {
 
     /// The window's checks on who applies, shared by every operation on a resident.
     func checkApplicant(_ applicant: Applicant, resident: Resident, today: LocalDate, operation: String) throws {
-        if let refusal = WindowRule.applicantRefusal(age: Birthday.age(of: resident.dateOfBirth, on: today), applicantIsSelf: applicant == .self) {
+        if let refusal = WindowRule.applicantRefusal(age: Birthday.age(of: resident.dateOfBirth, on: today), applicantIsLegalRepresentative: applicant == .legalRepresentative) {
             throw self.refusal(operation, applicant: applicant, residentID: resident.id, refusal)
         }
     }
@@ -107,10 +107,6 @@ extension Sandbox {
         let now = try now()
         let today = LocalDate(now)
         try checkApplicant(applicant, resident: resident, today: today, operation: operation)
-        if applicant == .agent {
-            // Reaching here as an agent means the two-step flow was followed (request complete) or the
-            // expiry notice's form was enclosed; see Sandbox+Requests.swift.
-        }
         if let stay = resident.residenceUntil, stay < today {
             throw refusal(operation, applicant: applicant, residentID: resident.id, "the holder's period of stay ended on \(stay); no card can be issued")
         }

@@ -43,9 +43,8 @@ extension Sandbox {
         let resident = try resident(id: residentID)
         let now = try now()
         let today = LocalDate(now)
-        if Birthday.age(of: resident.dateOfBirth, on: today) < 15 {
-            throw refusal(operation, applicant: .agent, residentID: residentID,
-                          "the holder is under 15: a legal representative applies (--applicant legal-representative) (seeds 003, 004)")
+        if let why = WindowRule.applicantRefusal(age: Birthday.age(of: resident.dateOfBirth, on: today), applicantIsLegalRepresentative: false) {
+            throw refusal(operation, applicant: .agent, residentID: residentID, why)
         }
         let alphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
         let code = String(try Crypto.randomBytes(8).map { alphabet[Int($0) % alphabet.count] })

@@ -52,8 +52,6 @@ public struct CAConfiguration: Sendable, Codable, Hashable {
         "\(trimmedBase)/crl/\(kind.rawValue)/\(municipalityCode).crl"
     }
 
-    /// The HTTP URL of a root's full CRL.
-    public func fullCRLURL(kind: CertificateKind) -> String { "\(trimmedBase)/crl/\(kind.rawValue).crl" }
 
     /// The sandbox defaults: real JPKI structure with `O=JPKI-SANDBOX`, production policy OIDs.
     public static let defaults = CAConfiguration(

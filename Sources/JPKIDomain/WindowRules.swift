@@ -1,8 +1,8 @@
 /// Who may apply at the window, and what it costs (002, 003, 004).
 public enum WindowRule {
     /// Under-15s apply through a legal representative (003, 004: 15歳未満の方は法定代理人が代理申請).
-    public static func applicantRefusal(age: Int, applicantIsSelf: Bool) -> String? {
-        guard applicantIsSelf, age < 15 else { return nil }
+    public static func applicantRefusal(age: Int, applicantIsLegalRepresentative: Bool) -> String? {
+        guard !applicantIsLegalRepresentative, age < Eligibility.signingMinimumAge else { return nil }
         return "the holder is \(age): under-15s apply through a legal representative (--applicant legal-representative) (seeds 003, 004)"
     }
 

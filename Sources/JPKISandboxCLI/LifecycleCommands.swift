@@ -55,12 +55,7 @@ extension CertCommand.Revoke {
 extension CardCommand {
     static func answer(_ card: CardRecord, _ certs: [CertificateRecord], _ sandbox: Sandbox) throws -> JSON {
         let now = try sandbox.now()
-        guard case .object(var fields) = View.card(card, certificates: certs, now: now) else { return .null }
-        fields = fields.map { key, value in
-            guard key == "certificates", case .array(let items) = value else { return (key, value) }
-            return (key, .array(items))
-        }
-        return .object(fields)
+        return View.card(card, certificates: certs, now: now)
     }
 
     struct Suspend: ParsableCommand {

@@ -71,7 +71,6 @@ public enum CMS {
         }
         defer { CMS_ContentInfo_free(cms) }
         guard OBJ_obj2nid(CMS_get0_type(cms)) == NID_pkcs7_signed else { throw .malformed("it is CMS, but not SignedData") }
-        let embedded = CMS_get0_content(cms)
         let isDetached = CMS_is_detached(cms) == 1
         if isDetached && detachedContent == nil { throw .malformed("the signature is detached: give the signed file") }
 
@@ -109,7 +108,6 @@ public enum CMS {
             }
             hasESS = CMS_signed_get_attr_by_NID(siPointer, NID_id_smime_aa_signingCertificateV2, -1) >= 0
         }
-        _ = embedded
         return Verified(signer: signer, signingTime: signingTime, content: isDetached ? (detachedContent ?? []) : drain(outBIO),
                         hasSigningCertificateV2: hasESS)
     }

@@ -257,7 +257,7 @@ struct LifecycleTests {
         #expect(twoStep.json["request"] != nil, "without the notice form it is a two-step request")
     }
 
-    @Test("an under-15 applying as self is refused with the reason (003, 004)")
+    @Test("an under-15 applying as self or through an agent is refused with the reason; a legal representative may (003, 004)")
     func underFifteenSelf() throws {
         let home = TempHome()
         try home.initialize(at: "2026-11-21")
@@ -266,6 +266,12 @@ struct LifecycleTests {
         #expect(r.status != 0)
         #expect(r.errorMessage.contains("legal representative"))
         #expect(try home.auditOutcomes().last! == ("card.issue", "refused"))
+        // A voluntary agent cannot stand in for a legal representative either.
+        let agent = try home.cli(["card", "issue", "--resident", String(id), "--applicant", "agent", "--json", "--at", "2026-11-21"])
+        #expect(agent.status != 0)
+        #expect(agent.errorMessage.contains("legal representative"))
+        let representative = try home.cli(["card", "issue", "--resident", String(id), "--auth-pin", "1234", "--applicant", "legal-representative", "--json", "--at", "2026-11-21"])
+        #expect(representative.status == 0, "\(representative.stderr)")
     }
 
     // MARK: Clock, notices, audit

@@ -136,7 +136,7 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         func fetch(_ path: String) throws -> URL {
             let reply = try HTTP.request(f.url + "/crl/" + path, folder: f.home.url)
-            #expect(reply.status == 200, "\(path): \(reply.status)")
+            #expect(reply.status == 200, "\(path): \(reply.status) \(reply.transportError)")
             #expect(reply.headers["content-type"] == "application/pkix-crl")
             let url = dir.appendingPathComponent(path.replacingOccurrences(of: "/", with: "-"))
             try reply.body.write(to: url)

@@ -76,6 +76,8 @@ enum HTTP {
         let status: Int
         let headers: [String: String]
         let body: Data
+        /// curl's exit status and message when no HTTP status came back (status 0), for the failure message.
+        var transportError = ""
     }
 
     static func request(_ url: String, method: String = "GET", contentType: String? = nil, body: URL? = nil,
@@ -83,7 +85,8 @@ enum HTTP {
         let bodyFile = folder.appendingPathComponent("reply-\(UUID().uuidString)")
         let headerFile = folder.appendingPathComponent("headers-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: bodyFile); try? FileManager.default.removeItem(at: headerFile) }
-        var args = ["-s", "-X", method, "-o", bodyFile.path, "-D", headerFile.path, "-w", "%{http_code}", "--max-time", "30"]
+        // A refused connection is retried once (the server can be slow to accept under a loaded test run).
+        var args = ["-sS", "--retry", "1", "--retry-connrefused", "-X", method, "-o", bodyFile.path, "-D", headerFile.path, "-w", "%{http_code}", "--max-time", "30"]
         if let contentType { args += ["-H", "Content-Type: \(contentType)"] }
         if let body { args += ["--data-binary", "@\(body.path)"] }
         let r = try Run.program("/usr/bin/curl", args + extra + [url])
@@ -92,7 +95,9 @@ enum HTTP {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        return Reply(status: Int(r.stdout) ?? 0, headers: headers, body: (try? Data(contentsOf: bodyFile)) ?? Data())
+        let status = Int(r.stdout) ?? 0
+        return Reply(status: status, headers: headers, body: (try? Data(contentsOf: bodyFile)) ?? Data(),
+                     transportError: status == 0 ? "curl exit \(r.status): \(r.stderr)" : "")
     }
 }
 
