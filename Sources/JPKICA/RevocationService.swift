@@ -30,17 +30,22 @@ public struct OCSPAnswer: Sendable {
 /// The revocation services behind `serve`: the OCSP responder (RFC 6960) with its cache of
 /// pre-signed answers, and the current CRLs.
 ///
-/// Freshness. The CLI revokes in another process while the server runs, and a revocation must show
-/// in OCSP before the command that made it returns. Before every answer the service asks SQLite's
-/// `PRAGMA data_version` on a connection of its own (a few microseconds, no lock): it changes whenever
-/// any other connection has committed. Only then does it read `status_log` (rows written by triggers
-/// in the same transaction as every status change, see `Store.registerRevocationMigration`) after
-/// the last row it saw, and re-signs exactly the cached answers of those serials before answering.
-/// The command's commit precedes its exit, so any request sent after it returns sees the change.
-/// In-process changes (the demo, tests) also arrive through `Sandbox.statusListeners`.
-/// The same check marks the CRLs of the roots concerned stale: the maintenance loop regenerates them
-/// within a second (coalescing a burst into one generation), and a CRL request that finds them stale
-/// waits for the new ones rather than serving the old.
+/// Freshness, by construction. The CLI (or the API, or this process) commits a change, then returns;
+/// any answer or CRL served after that must reflect it. One mechanism serves every writer, in this
+/// process or another: before every answer the service asks SQLite's `PRAGMA data_version` on a
+/// connection of its own (a few microseconds, no lock), which changes whenever any other connection
+/// has committed. When it differs from the version last *applied*, the request waits (one refresh at
+/// a time) until the changes are applied: `status_log` (rows written by triggers in the same
+/// transaction as every status change, see `Store.registerRevocationMigration`) is read after the
+/// last row seen, the CRLs of the roots concerned are marked stale, and the cached answers and
+/// statuses of those serials are dropped. Only then is the version recorded as applied, so a request
+/// can never take "no change" for an answer while the change is still being applied. An answer
+/// signed from statuses read before an invalidation is neither cached nor memoised (the generation
+/// check). A CRL request that finds its root stale waits for the new generation.
+///
+/// The cache keeps what deserves it: answers about certificates this sandbox issued, least recently
+/// used first out, within a byte budget. Answers that say `unknown` (junk serials, probes) go to a
+/// small tier of their own, so a flood of distinct junk requests evicts only other junk.
 public final class RevocationService: @unchecked Sendable {
     public let sandbox: Sandbox
     let probe: ChangeProbe
@@ -48,29 +53,33 @@ public final class RevocationService: @unchecked Sendable {
 
     /// Cached answers are re-signed once this share of their validity has passed.
     static let refreshFraction = 0.5
-    /// Upper bound of the cache; past it the cache starts again empty (it refills on demand).
-    static let cacheLimit = 100_000
-    /// Above this many changed cached answers at once they are dropped (re-signed on demand) rather
-    /// than re-signed before answering.
-    static let resignLimit = 64
+    /// Default byte budget of the cache of answers about known certificates.
+    public static let defaultCacheBytes = 64 << 20
+    /// The tier of answers that say `unknown`: a few, for clients that repeat themselves.
+    static let unknownTierBytes = 2 << 20
+    static let unknownTierCount = 2048
+    /// Memoised statuses (for answers with a nonce, which are signed live).
+    static let statusMemoCount = 200_000
     /// RFC 8954 §2.1: a nonce longer than this is refused with malformedRequest.
     public static let maximumNonceLength = 128
 
     // Guarded by `lock`.
     let lock = NSLock()
-    private var cache: [[UInt8]: CachedAnswer] = [:]
+    private var known: LRUCache<[UInt8], CachedAnswer>
+    private var unknown = LRUCache<[UInt8], CachedAnswer>(maximumCost: unknownTierBytes, maximumCount: unknownTierCount)
     private var cacheBySerial: [String: Set<[UInt8]>] = [:]
     var identities: [CertificateKind: OCSPSigningIdentity] = [:]
     private var clockOffset: TimeInterval = 0
-    private var seenDataVersion: Int64 = 0
+    /// The `data_version` whose changes have all been applied (see the type's comment).
+    private var appliedDataVersion: Int64 = 0
     private var seenStatusSeq: Int64 = 0
-    /// Statuses read for answers, so that live-signed answers (with a nonce) skip the database.
-    private var statuses: [String: RevocationStatusRecord?] = [:]
+    /// Statuses of known certificates read for answers, so that live-signed answers skip the database.
+    private var statuses = LRUCache<String, RevocationStatusRecord>(maximumCost: statusMemoCount, maximumCount: statusMemoCount)
     /// Bumped at every invalidation: an answer built from statuses read before it is not cached,
     /// so a change that lands while an answer is being signed can never be hidden by it.
     private var generation: UInt64 = 0
 
-    /// Serialises the readers of `status_log` (one refresh at a time).
+    /// Serialises the appliers of changes (one refresh at a time; the others wait for it).
     private let refreshLock = NSLock()
     /// CertID issuer hashes → root, for SHA-1, SHA-256, SHA-384 and SHA-512.
     private let issuers: [IssuerKey: CertificateKind]
@@ -85,11 +94,15 @@ public final class RevocationService: @unchecked Sendable {
         let thisUpdate: Int64
         let nextUpdate: Int64
         let etag: String
+
+        /// Roughly what the entry holds in memory, key included (for the byte budget).
+        func cost(keyBytes: Int) -> Int { der.count + keyBytes + etag.utf8.count + serials.count * 96 + 256 }
     }
 
-    public init(sandbox: Sandbox, logger: Logger) throws {
+    public init(sandbox: Sandbox, logger: Logger, cacheBytes: Int = RevocationService.defaultCacheBytes) throws {
         self.sandbox = sandbox
         self.logger = logger
+        known = LRUCache(maximumCost: max(1 << 16, cacheBytes), maximumCount: max(16, cacheBytes / 512))
         probe = try sandbox.store.changeProbe()
         var issuers: [IssuerKey: CertificateKind] = [:]
         for kind in CertificateKind.allCases {
@@ -103,14 +116,14 @@ public final class RevocationService: @unchecked Sendable {
         }
         self.issuers = issuers
         crls = CRLPublisher(sandbox: sandbox, logger: logger)
-        seenDataVersion = try probe.dataVersion()
+        // The version before the reads below: anything committed after it is applied by the first refresh.
+        appliedDataVersion = try probe.dataVersion()
         let (seq, offset) = try sandbox.store.read { tx in
             (try tx.lastStatusChange(), try tx.meta(Sandbox.clockOffsetKey).flatMap(Double.init) ?? 0)
         }
         seenStatusSeq = seq
         clockOffset = offset
         for kind in CertificateKind.allCases { identities[kind] = try sandbox.ocspSigningIdentity(kind) }
-        sandbox.statusListeners.add { [weak self] serials in self?.statusChanged(serials: serials, kinds: nil) }
     }
 
     static let hashes: [(String, @Sendable ([UInt8]) -> [UInt8])] = [
@@ -126,110 +139,125 @@ public final class RevocationService: @unchecked Sendable {
         return Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + offset).rounded(.down))
     }
 
-    public var cachedAnswers: Int { lock.lock(); defer { lock.unlock() }; return cache.count }
+    /// What the cache holds now, for `/metrics` and the tests.
+    public struct CacheFigures: Sendable {
+        public let knownEntries: Int
+        public let knownBytes: Int
+        public let knownBudget: Int
+        public let unknownEntries: Int
+        public let unknownBytes: Int
+        public let evictions: Int
+    }
+
+    public var cacheFigures: CacheFigures {
+        lock.lock(); defer { lock.unlock() }
+        return CacheFigures(knownEntries: known.count, knownBytes: known.totalCost, knownBudget: known.maximumCost,
+                            unknownEntries: unknown.count, unknownBytes: unknown.totalCost, evictions: known.evictions + unknown.evictions)
+    }
+
+    public var cachedAnswers: Int { lock.lock(); defer { lock.unlock() }; return known.count + unknown.count }
 
     // MARK: Changes
 
-    /// Applies whatever other connections committed since the last call (see the type's comment).
+    /// Applies whatever was committed since the last call, and returns only once it is applied (see
+    /// the type's comment).
     public func refresh() {
-        guard let version = try? probe.dataVersion() else { return }
-        lock.lock(); let seen = seenDataVersion; lock.unlock()
-        guard version != seen else { return }
+        let version: Int64
+        do { version = try probe.dataVersion() } catch {
+            logger.error("could not ask the database for changes; dropping the OCSP cache", metadata: ["error": "\(error)"])
+            invalidateAll()
+            return
+        }
+        lock.lock(); let applied = appliedDataVersion; lock.unlock()
+        guard version != applied else { return }
         refreshLock.lock(); defer { refreshLock.unlock() }
-        lock.lock()
-        if version == seenDataVersion { lock.unlock(); return }
-        // Taken before reading: a commit after this read bumps the version again and is seen next time.
-        seenDataVersion = version
-        let since = seenStatusSeq
-        lock.unlock()
         do {
+            // Read again under the lock: the applier before us may have covered it. Read before
+            // status_log, so that a commit after this read changes the version again.
+            let current = try probe.dataVersion()
+            lock.lock(); let appliedNow = appliedDataVersion; let since = seenStatusSeq; lock.unlock()
+            guard current != appliedNow else { return }
             let (changes, offset) = try sandbox.store.read { tx in
                 (try tx.statusChanges(after: since, limit: 1_000_000), try tx.meta(Sandbox.clockOffsetKey).flatMap(Double.init) ?? 0)
             }
             lock.lock()
-            if let last = changes.last { seenStatusSeq = max(seenStatusSeq, last.seq) }
             let clockMoved = offset != clockOffset
             clockOffset = offset
             lock.unlock()
             if clockMoved {
                 logger.info("sandbox clock changed: dropping cached OCSP answers, regenerating CRLs", metadata: ["offset": "\(offset)"])
-                clearCache()
-                for kind in CertificateKind.allCases {
-                    if let identity = try? sandbox.ocspSigningIdentity(kind) { lock.lock(); identities[kind] = identity; lock.unlock() }
-                }
-                crls.markStale(Set(CertificateKind.allCases))
+                var fresh: [CertificateKind: OCSPSigningIdentity] = [:]
+                for kind in CertificateKind.allCases { fresh[kind] = try? sandbox.ocspSigningIdentity(kind) }
+                lock.lock(); for (kind, identity) in fresh { identities[kind] = identity }; lock.unlock()
+                invalidateAll()
             }
             if !changes.isEmpty {
                 logger.debug("status changes", metadata: ["count": "\(changes.count)"])
-                statusChanged(serials: changes.map(\.serial), kinds: Set(changes.map(\.kind)))
+                invalidate(serials: changes.map(\.serial), kinds: Set(changes.map(\.kind)))
             }
+            lock.lock()
+            if let last = changes.last { seenStatusSeq = max(seenStatusSeq, last.seq) }
+            appliedDataVersion = current
+            lock.unlock()
         } catch {
             logger.error("could not read status changes; dropping the OCSP cache", metadata: ["error": "\(error)"])
-            clearCache()
-            crls.markStale(Set(CertificateKind.allCases))
+            invalidateAll()
         }
     }
 
-    /// Replaces the cached answers that mention these serials: re-signed at once when there are few,
-    /// dropped otherwise (and re-signed when next asked). Marks the CRLs of `kinds` stale.
-    func statusChanged(serials: [String], kinds: Set<CertificateKind>?) {
+    /// Marks the CRLs of `kinds` stale and drops the cached answers and statuses of these serials
+    /// (they are signed again when next asked, on the thread that asks).
+    func invalidate(serials: [String], kinds: Set<CertificateKind>) {
+        crls.markStale(kinds)
         lock.lock()
         generation &+= 1
-        for serial in serials { statuses[serial] = nil }
-        var keys: Set<[UInt8]> = []
-        for serial in serials { if let k = cacheBySerial[serial] { keys.formUnion(k) } }
-        var removed: [[UInt8]] = []
-        if keys.count > Self.resignLimit {
-            for key in keys { removeLocked(key) }
-        } else {
-            for key in keys where cache[key] != nil { removeLocked(key); removed.append(key) }
+        for serial in serials {
+            statuses.remove(serial)
+            for key in cacheBySerial.removeValue(forKey: serial) ?? [] { removeLocked(key) }
         }
         lock.unlock()
-        for key in removed { _ = answer(requestDER: key, checkChanges: false) }
-        if let kinds {
-            crls.markStale(kinds)
-        } else {
-            // From a listener: the kinds are those of the serials.
-            let found = (try? sandbox.store.read { tx in try serials.compactMap { try tx.revocationStatus(serial: $0)?.kind } }) ?? CertificateKind.allCases
-            crls.markStale(Set(found))
-        }
     }
 
-    /// The cache entry for a request (caller holds `lock`).
-    func cachedEntry(_ key: [UInt8]) -> CachedAnswer? { cache[key] }
+    /// Everything dropped and every CRL stale (the clock moved, or the database could not be asked).
+    func invalidateAll() {
+        crls.markStale(Set(CertificateKind.allCases))
+        lock.lock()
+        generation &+= 1
+        known.removeAll(); unknown.removeAll(); cacheBySerial.removeAll(); statuses.removeAll()
+        lock.unlock()
+    }
 
     private func removeLocked(_ key: [UInt8]) {
-        guard let entry = cache.removeValue(forKey: key) else { return }
+        guard let entry = known.remove(key) ?? unknown.remove(key) else { return }
+        unindexLocked(key, entry)
+    }
+
+    private func unindexLocked(_ key: [UInt8], _ entry: CachedAnswer) {
         for serial in entry.serials {
             cacheBySerial[serial]?.remove(key)
             if cacheBySerial[serial]?.isEmpty == true { cacheBySerial[serial] = nil }
         }
     }
 
-    func clearCache() {
-        lock.lock(); generation &+= 1; cache.removeAll(); cacheBySerial.removeAll(); statuses.removeAll(); lock.unlock()
+    /// A fresh cached answer for these request bytes (caller holds `lock`).
+    private func freshEntryLocked(_ key: [UInt8], now: Int64) -> CachedAnswer? {
+        guard let hit = known.get(key) ?? unknown.get(key) else { return nil }
+        guard now >= hit.thisUpdate, Double(now - hit.thisUpdate) < Double(hit.nextUpdate - hit.thisUpdate) * Self.refreshFraction else { return nil }
+        return hit
     }
 
     // MARK: OCSP
 
     /// The answer to a DER OCSPRequest (RFC 6960 §4.2).
     public func answer(requestDER: [UInt8]) -> OCSPAnswer {
-        answer(requestDER: requestDER, checkChanges: true)
-    }
-
-    func answer(requestDER: [UInt8], checkChanges: Bool) -> OCSPAnswer {
-        if checkChanges { refresh() }
+        refresh()
         let now = Int64(now().timeIntervalSince1970)
         // A request without a nonce is the same bytes every time: its answer is looked up by them,
         // without parsing.
         lock.lock()
-        if let hit = cache[requestDER] {
-            let fresh = Double(now - hit.thisUpdate) < Double(hit.nextUpdate - hit.thisUpdate) * Self.refreshFraction && now >= hit.thisUpdate
-            lock.unlock()
-            if fresh { return hit.answer(fromCache: true) }
-        } else {
-            lock.unlock()
-        }
+        let hit = freshEntryLocked(requestDER, now: now)
+        lock.unlock()
+        if let hit { return hit.answer(fromCache: true) }
 
         let request: OCSPRequest
         do { request = try OCSPRequest(der: requestDER) } catch { return .unsuccessful(.malformedRequest) }
@@ -247,7 +275,7 @@ public final class RevocationService: @unchecked Sendable {
         lock.lock()
         let identity = identities[kinds[0]]
         let startGeneration = generation
-        var records = serialsAsked.map { statuses[$0] }
+        var records: [RevocationStatusRecord??] = serialsAsked.map { serial in statuses.get(serial).map { .some($0) } }
         lock.unlock()
         guard let identity else { return .unsuccessful(.internalError) }
 
@@ -262,8 +290,7 @@ public final class RevocationService: @unchecked Sendable {
                 }
                 lock.lock()
                 if generation == startGeneration {
-                    if statuses.count >= Self.cacheLimit { statuses.removeAll() }
-                    for (serial, record) in zip(serialsAsked, read) where !serial.isEmpty { statuses[serial] = .some(record) }
+                    for (serial, record) in zip(serialsAsked, read) { if let record { statuses.set(serial, record, cost: 1) } }
                 }
                 lock.unlock()
                 records = read.map { .some($0) }
@@ -284,10 +311,13 @@ public final class RevocationService: @unchecked Sendable {
                                      etag: "\"" + Array(Crypto.sha256(der).prefix(16)).hexString.lowercased() + "\"")
             lock.lock()
             if generation == startGeneration {
-                if cache.count >= Self.cacheLimit { cache.removeAll(); cacheBySerial.removeAll() }
                 removeLocked(requestDER)
-                cache[requestDER] = entry
-                for serial in serials { cacheBySerial[serial, default: []].insert(requestDER) }
+                let cost = entry.cost(keyBytes: requestDER.count)
+                let evicted = labels.contains("unknown") ? unknown.set(requestDER, entry, cost: cost) : known.set(requestDER, entry, cost: cost)
+                for (key, old) in evicted where key != requestDER { unindexLocked(key, old) }
+                if evicted.first(where: { $0.0 == requestDER }) == nil {
+                    for serial in serials { cacheBySerial[serial, default: []].insert(requestDER) }
+                }
             }
             lock.unlock()
             return entry.answer(fromCache: false)
@@ -343,8 +373,6 @@ extension RevocationService {
         let now = Int64(now().timeIntervalSince1970)
         lock.lock()
         defer { lock.unlock() }
-        guard let hit = cachedEntry(requestDER),
-              now >= hit.thisUpdate, Double(now - hit.thisUpdate) < Double(hit.nextUpdate - hit.thisUpdate) * Self.refreshFraction else { return nil }
-        return hit.answer(fromCache: true)
+        return freshEntryLocked(requestDER, now: now)?.answer(fromCache: true)
     }
 }

@@ -160,7 +160,6 @@ extension Sandbox {
             return CardIssuance(card: card, certificates: records, notIssued: signRefusal.map { [.sign: $0] } ?? [:],
                                 cardLimit: cardLimit, limits: limits, fee: fee, revoked: revoked)
         }
-        statusChanged(result.revoked + result.certificates.map(\.serial))
         return result
     }
 

@@ -20,12 +20,6 @@ extension Sandbox {
         return SandboxError.refused(message)
     }
 
-    /// Tells listeners (the OCSP responder's cache) that these serials changed, after the commit.
-    func statusChanged(_ serials: [String]) {
-        guard !serials.isEmpty else { return }
-        for listener in statusListeners.current { listener(serials) }
-    }
-
     // MARK: Revocation
 
     /// 失効: revokes one certificate (cert revoke).
@@ -55,7 +49,6 @@ extension Sandbox {
                              serials: [record.serial], fee: 0, outcome: "ok", detail: reason.rawValue + (request.event.map { " (\($0))" } ?? ""))
             return try tx.certificate(serial: record.serial)!
         }
-        statusChanged([record.serial])
         return updated
     }
 
@@ -91,7 +84,6 @@ extension Sandbox {
                              serials: changed, fee: 0, outcome: "ok", detail: detail)
             return (try tx.card(id: card.id)!, try tx.certificates(cardID: card.id), changed)
         }
-        statusChanged(result.2)
         return (result.0, result.1)
     }
 

@@ -93,7 +93,6 @@ extension Sandbox {
                              detail: "\(kind.rawValue) on card \(card.id) to \(limit.day) (\(limit.limit.rawValue))" + (old.map { "; supersedes \($0.serial)" } ?? ""))
             return CertificateIssuance(certificate: minted, limit: limit, revoked: old?.serial, fee: fee)
         }
-        statusChanged([minted.serial] + (old.map { [$0.serial] } ?? []))
         return result
     }
 }

@@ -149,7 +149,6 @@ extension Sandbox {
                              fee: 0, outcome: "ok", detail: "changed \(changed.joined(separator: ", "))")
             return revoked
         }
-        statusChanged(revoked)
         return ResidentChange(resident: updated, changed: changed, revoked: revoked)
     }
 

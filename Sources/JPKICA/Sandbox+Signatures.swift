@@ -60,7 +60,23 @@ extension Sandbox {
                 : "\(record.serial) is a signing certificate; `auth respond` needs the authentication certificate")
         }
         let now = try now()
-        let card = try card(id: record.cardID)
+        // The status and the PIN are judged in one transaction: a certificate revoked or suspended while
+        // the PIN is being compared cannot sign, and a refusal for its status costs no try.
+        let check = try verifyPIN(serial: record.serial, pin: pin, operation: operation, check: { tx, record in
+            guard let card = try tx.card(id: record.cardID) else { throw SandboxError.notFound("card \(record.cardID) is gone") }
+            try Self.checkUsable(record, card: card, at: now)
+        })
+        guard check.ok else {
+            throw check.locked
+                ? SandboxError("pin-locked", "the PIN of \(record.serial) is locked; it is reset at the window (`pin reset`)")
+                : SandboxError("wrong-pin", "wrong PIN; \(check.triesLeft) tries left before \(record.serial) locks")
+        }
+        return (record, try PrivateKey(pem: record.keyPEM))
+    }
+
+    /// Whether a certificate's key may be used now (sign, auth respond, the virtual card): refuses a
+    /// revoked, suspended, expired or not yet valid certificate, or one on a revoked or expired card.
+    static func checkUsable(_ record: CertificateRecord, card: CardRecord, at now: Date) throws {
         switch record.status(at: now) {
         case "revoked": throw SandboxError("revoked", "certificate \(record.serial) is revoked (\(record.reason ?? "?")) and cannot sign")
         case "suspended": throw SandboxError("suspended", "certificate \(record.serial) is suspended (card \(card.id) on hold) and cannot sign; release it with `card resume`")
@@ -71,13 +87,6 @@ extension Sandbox {
         if card.status == .revoked || card.notAfter < now {
             throw SandboxError("card-unusable", "card \(card.id) is \(card.status == .revoked ? "revoked" : "expired"); its keys cannot be used")
         }
-        let check = try verifyPIN(serial: record.serial, pin: pin, operation: operation)
-        guard check.ok else {
-            throw check.locked
-                ? SandboxError("pin-locked", "the PIN of \(record.serial) is locked; it is reset at the window (`pin reset`)")
-                : SandboxError("wrong-pin", "wrong PIN; \(check.triesLeft) tries left before \(record.serial) locks")
-        }
-        return (record, try PrivateKey(pem: record.keyPEM))
     }
 
     /// 署名: a detached (or attached) CMS SignedData, CAdES-BES, signing-time from the sandbox clock.

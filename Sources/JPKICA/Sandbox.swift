@@ -35,8 +35,6 @@ public final class Sandbox: @unchecked Sendable {
     let logger: Logger
     /// Where new leaf key pairs come from (default: generated on demand).
     public var keySource: any KeySource = FreshKeys()
-    /// Called after a commit that changed the status of certificates (revoked, held, released, issued).
-    public let statusListeners = StatusListeners()
 
     init(home: SandboxHome, store: Store, config: CAConfiguration, table: MunicipalityTable, roots: [CertificateKind: RootCA],
          clockOverride: Date?, logger: Logger) {
@@ -152,12 +150,4 @@ public final class Sandbox: @unchecked Sendable {
         if bytes[0] == 0 { bytes[0] = 1 }
         return bytes
     }
-}
-
-/// Callbacks run after status changes commit (the OCSP cache drops its answers for those serials).
-public final class StatusListeners: @unchecked Sendable {
-    private let lock = NSLock()
-    private var listeners: [@Sendable ([String]) -> Void] = []
-    public func add(_ listener: @escaping @Sendable ([String]) -> Void) { lock.lock(); listeners.append(listener); lock.unlock() }
-    var current: [@Sendable ([String]) -> Void] { lock.lock(); defer { lock.unlock() }; return listeners }
 }

@@ -22,6 +22,22 @@ struct ServeCommand: AsyncCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port; the one chosen is printed).") var port = 8080
     @Option(help: "The CA configuration to create the sandbox from when the home has none yet.") var config = "ca-config/sandbox.toml"
+    @Option(help: "Connections open at once; past it a new one is answered 503 and closed (default: half the descriptor limit, at most 10000).")
+    var maxConnections: Int?
+    @Option(help: "Seconds a connection may stay idle (no request, or a request head that never completes) before it is closed.")
+    var idleTimeout = 120
+    @Option(help: "Seconds from a request's head to the end of its body before the connection is closed.")
+    var requestTimeout = 30
+    @Option(help: "Byte budget of the cache of pre-signed OCSP answers, in MiB (least recently used answers go first).")
+    var ocspCacheMb = RevocationService.defaultCacheBytes >> 20
+
+    func validate() throws {
+        if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        guard (1...86_400).contains(idleTimeout), (1...86_400).contains(requestTimeout) else {
+            throw ValidationError("--idle-timeout and --request-timeout are seconds from 1 to 86400")
+        }
+        guard (1...65_536).contains(ocspCacheMb) else { throw ValidationError("--ocsp-cache-mb is from 1 to 65536") }
+    }
 
     func runAsync() async throws {
         try await serve()
@@ -41,7 +57,11 @@ struct ServeCommand: AsyncCommand {
                 logger.info("no sandbox yet: creating it", metadata: ["home": "\(home.url.path)", "config": "\(config)"])
                 sandbox = try Sandbox.initialize(home: home, configFile: URL(fileURLWithPath: config), at: at, logger: logger)
             }
-            server = RevocationServer(service: try RevocationService(sandbox: sandbox, logger: logger), host: host, port: port, logger: logger)
+            let limits = ConnectionLimits(maximumConnections: maxConnections ?? ConnectionLimits.defaultMaximumConnections,
+                                          idleTimeout: .seconds(Int64(idleTimeout)), requestTimeout: .seconds(Int64(requestTimeout)),
+                                          writeTimeout: .seconds(Int64(max(idleTimeout, requestTimeout))))
+            server = RevocationServer(service: try RevocationService(sandbox: sandbox, logger: logger, cacheBytes: ocspCacheMb << 20),
+                                      host: host, port: port, limits: limits, logger: logger)
         } catch {
             try report(error)
             return

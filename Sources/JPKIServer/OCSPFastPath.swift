@@ -25,33 +25,13 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var state = State.idle
     /// Requests handed to Hummingbird whose response has not ended yet.
     private var inFlight = 0
-    /// Idle connections are closed here rather than by Hummingbird's idle timer, which does not see
-    /// the requests answered here and would close a connection busy with them.
-    static let idleTimeout = TimeAmount.seconds(120)
-    private var lastActivity = NIODeadline.now()
-    private var idleCheck: Scheduled<Void>?
 
     init(service: RevocationService, metrics: ServerMetrics) {
         self.service = service
         self.metrics = metrics
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { scheduleIdleCheck(context) }
-    func handlerRemoved(context: ChannelHandlerContext) { idleCheck?.cancel(); idleCheck = nil }
-
-    private func scheduleIdleCheck(_ context: ChannelHandlerContext) {
-        let loop = context.eventLoop.assumeIsolated()
-        idleCheck = loop.scheduleTask(deadline: lastActivity + Self.idleTimeout) { [self] in
-            if inFlight == 0, case .idle = state, NIODeadline.now() - lastActivity >= Self.idleTimeout {
-                context.close(promise: nil)
-            } else {
-                scheduleIdleCheck(context)
-            }
-        }
-    }
-
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        lastActivity = .now()
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), _):
             if inFlight == 0, Self.candidate(head) {
@@ -81,7 +61,6 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        lastActivity = .now()
         if case .end = unwrapOutboundIn(data) { inFlight = max(0, inFlight - 1) }
         context.write(data, promise: promise)
     }

@@ -26,10 +26,12 @@ public struct RevocationServer: Sendable {
     public let metrics = ServerMetrics()
     let host: String
     let port: Int
+    let limits: ConnectionLimits
+    let connections = ConnectionCounter()
     let logger: Logger
 
-    public init(service: RevocationService, host: String, port: Int, logger: Logger) {
-        self.service = service; self.host = host; self.port = port; self.logger = logger
+    public init(service: RevocationService, host: String, port: Int, limits: ConnectionLimits = ConnectionLimits(), logger: Logger) {
+        self.service = service; self.host = host; self.port = port; self.limits = limits; self.logger = logger
     }
 
     /// Serves until SIGINT or SIGTERM (then finishes the requests in flight and returns).
@@ -49,8 +51,9 @@ public struct RevocationServer: Sendable {
         return Application(
             responder: OCSPFirstResponder(router: makeRouter().buildResponder(), service: service, metrics: metrics),
             server: .http1(configuration: .init(
-                additionalChannelHandlers: [OCSPFastPath(service: service, metrics: metrics), CloseAfterRefusalHandler()],
-                idleTimeout: nil)),   // OCSPFastPath closes idle connections
+                additionalChannelHandlers: [ConnectionGuard(limits: limits, counter: connections, metrics: metrics),
+                                            OCSPFastPath(service: service, metrics: metrics), CloseAfterRefusalHandler()],
+                idleTimeout: nil)),   // ConnectionGuard closes idle connections (Hummingbird's timer does not see the fast path's requests)
             configuration: .init(address: .hostname(host, port: port), serverName: "jpki-sandbox"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
@@ -146,7 +149,7 @@ public struct RevocationServer: Sendable {
         }
 
         router.get("/metrics") { _, _ -> Response in
-            let text = metrics.render(crls: await service.crls.all, cachedAnswers: service.cachedAnswers,
+            let text = metrics.render(crls: await service.crls.all, cache: service.cacheFigures,
                                       generations: await service.crls.generations, now: service.now())
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: text)))

@@ -9,6 +9,10 @@ public final class ServerMetrics: @unchecked Sendable {
     private var certificateStatuses: [String: Int] = [:]
     private var cacheHits = 0
     private var cacheMisses = 0
+    private var connectionsOpen = 0
+    private var connectionsAccepted = 0
+    private var connectionsRefused = 0
+    private var connectionTimeouts: [String: Int] = [:]
     let started = Date()
 
     struct RequestKey: Hashable { let route: String; let method: String; let status: Int }
@@ -29,11 +33,20 @@ public final class ServerMetrics: @unchecked Sendable {
         lock.unlock()
     }
 
+    func connectionOpened(refused: Bool) {
+        lock.lock(); connectionsOpen += 1; if refused { connectionsRefused += 1 } else { connectionsAccepted += 1 }; lock.unlock()
+    }
+
+    func connectionClosed() { lock.lock(); connectionsOpen -= 1; lock.unlock() }
+
+    func connectionTimedOut(state: String) { lock.lock(); connectionTimeouts[state, default: 0] += 1; lock.unlock() }
+
     /// The exposition text: the counters, the OCSP cache and the age of every CRL served.
-    func render(crls: [PublishedCRL], cachedAnswers: Int, generations: Int, now: Date) -> String {
+    func render(crls: [PublishedCRL], cache: RevocationService.CacheFigures, generations: Int, now: Date) -> String {
         lock.lock()
         let requests = self.requests, responses = responseStatuses, statuses = certificateStatuses
         let hits = cacheHits, misses = cacheMisses
+        let open = connectionsOpen, accepted = connectionsAccepted, refused = connectionsRefused, timeouts = connectionTimeouts
         lock.unlock()
         var out = ""
         func family(_ name: String, _ type: String, _ help: String) { out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n" }
@@ -49,8 +62,20 @@ public final class ServerMetrics: @unchecked Sendable {
         for (k, v) in statuses.sorted(by: { $0.key < $1.key }) { out += "jpki_ocsp_answers_total{status=\"\(k)\"} \(v)\n" }
         family("jpki_ocsp_cache_total", "counter", "Successful OCSP answers served from the pre-signed cache (hit) or signed for the request (miss).")
         out += "jpki_ocsp_cache_total{result=\"hit\"} \(hits)\njpki_ocsp_cache_total{result=\"miss\"} \(misses)\n"
-        family("jpki_ocsp_cached_answers", "gauge", "Pre-signed OCSP answers held.")
-        out += "jpki_ocsp_cached_answers \(cachedAnswers)\n"
+        family("jpki_ocsp_cached_answers", "gauge", "Pre-signed OCSP answers held, by tier (known certificates; answers saying unknown).")
+        out += "jpki_ocsp_cached_answers{tier=\"known\"} \(cache.knownEntries)\njpki_ocsp_cached_answers{tier=\"unknown\"} \(cache.unknownEntries)\n"
+        family("jpki_ocsp_cache_bytes", "gauge", "Bytes held by the OCSP answer cache, by tier.")
+        out += "jpki_ocsp_cache_bytes{tier=\"known\"} \(cache.knownBytes)\njpki_ocsp_cache_bytes{tier=\"unknown\"} \(cache.unknownBytes)\n"
+        family("jpki_ocsp_cache_budget_bytes", "gauge", "The byte budget of the known tier (serve --ocsp-cache-mb).")
+        out += "jpki_ocsp_cache_budget_bytes \(cache.knownBudget)\n"
+        family("jpki_ocsp_cache_evictions_total", "counter", "Answers evicted, least recently used first.")
+        out += "jpki_ocsp_cache_evictions_total \(cache.evictions)\n"
+        family("jpki_connections_open", "gauge", "HTTP connections open now.")
+        out += "jpki_connections_open \(open)\n"
+        family("jpki_connections_total", "counter", "HTTP connections, accepted or refused over the connection limit (serve --max-connections).")
+        out += "jpki_connections_total{result=\"accepted\"} \(accepted)\njpki_connections_total{result=\"refused\"} \(refused)\n"
+        family("jpki_connection_timeouts_total", "counter", "Connections closed by a timeout, by the state they were in: idle, request (body unfinished), write.")
+        for state in ["idle", "request", "write"] { out += "jpki_connection_timeouts_total{state=\"\(state)\"} \(timeouts[state] ?? 0)\n" }
         family("jpki_crl_generations_total", "counter", "CRL generations since start.")
         out += "jpki_crl_generations_total \(generations)\n"
         family("jpki_crl_age_seconds", "gauge", "Seconds since thisUpdate of each CRL served (sandbox clock).")
