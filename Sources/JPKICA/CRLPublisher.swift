@@ -39,24 +39,37 @@ public actor CRLPublisher {
     }
 
     /// Regenerates what is stale (or everything when due), joining a generation already running.
+    ///
+    /// A generation clears `running` itself, on the actor, before it completes: a caller that waited
+    /// for it never finds it still "running" once finished (waiting again on a finished task does not
+    /// suspend, and such a loop would hold the actor for ever), and a mark set while it ran makes the
+    /// next pass generate again. A caller also waits for any generation running when it looks: that
+    /// one may have taken the very mark the caller set (another caller started it), and the CRLs from
+    /// before it would not show the caller's change.
     public func bringUpToDate(now: Date) async throws {
-        while needsGeneration(now: now) {
-            if let running { try await running.value; continue }
+        while running != nil || needsGeneration(now: now) {
+            if let running {
+                // Its failure is reported to the caller that started it; this one tries again.
+                _ = try? await running.value
+                continue
+            }
             let taken = stale.take()
             let kinds = current.isEmpty || isDue(now: now) ? CertificateKind.allCases : CertificateKind.allCases.filter { taken.contains($0) }
             let extraNow = extra
             let sandbox = self.sandbox
             let task = Task<Void, any Error> {
+                defer { self.running = nil }
                 let started = Date()
-                let crls = try await Self.offload { try sandbox.generateCRLs(kinds: kinds, extraPartitions: extraNow) }
-                self.install(crls, kinds: kinds, seconds: Date().timeIntervalSince(started))
+                do {
+                    let crls = try await Self.offload { try sandbox.generateCRLs(kinds: kinds, extraPartitions: extraNow) }
+                    self.install(crls, kinds: kinds, seconds: Date().timeIntervalSince(started))
+                } catch {
+                    self.stale.insert(Set(kinds))
+                    throw error
+                }
             }
             running = task
-            defer { running = nil }
-            do { try await task.value } catch {
-                stale.insert(Set(kinds))
-                throw error
-            }
+            try await task.value
         }
     }
 
