@@ -61,7 +61,7 @@ public actor CRLPublisher {
                 defer { self.running = nil }
                 let started = Date()
                 do {
-                    let crls = try await Self.offload { try sandbox.generateCRLs(kinds: kinds, extraPartitions: extraNow) }
+                    let crls = try await Blocking.run { try sandbox.generateCRLs(kinds: kinds, extraPartitions: extraNow) }
                     self.install(crls, kinds: kinds, seconds: Date().timeIntervalSince(started))
                 } catch {
                     self.stale.insert(Set(kinds))
@@ -98,14 +98,6 @@ public actor CRLPublisher {
         stale.insert([kind])
         try await bringUpToDate(now: now)
         return current[path]
-    }
-
-    /// Runs blocking work (reading a million rows, signing) on a thread of its own, off the
-    /// cooperative pool that serves requests.
-    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
-        }
     }
 }
 

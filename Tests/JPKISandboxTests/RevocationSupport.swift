@@ -23,7 +23,7 @@ final class ServerProcess {
         process.standardError = try FileHandle(forWritingTo: err)
         try process.run()
         // Ready when it prints the address it listens on.
-        let deadline = Date().addingTimeInterval(180)
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if let text = try? String(contentsOf: out, encoding: .utf8), text.contains("\"port\"") { return }
             if !process.isRunning { break }
