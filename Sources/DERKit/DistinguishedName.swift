@@ -47,11 +47,14 @@ public struct DistinguishedName: Sendable, Hashable, CustomStringConvertible, Co
         }.joined(separator: ", ")
     }
 
-    /// The DER Name. countryName is a PrintableString (X.520 requires it); other values are
-    /// PrintableString when every character allows it, UTF8String otherwise.
+    /// The DER Name. countryName is a PrintableString (X.520 requires it); organizationName and
+    /// organizationalUnitName are UTF8String, as in every name of the J-LIS roots (subject, issuer,
+    /// CRL distribution point); other values are PrintableString when every character allows it,
+    /// UTF8String otherwise.
     public var der: [UInt8] {
         DER.sequence(attributes.map { attr in
-            let value = (attr.oid == "2.5.4.6" || Self.isPrintable(attr.value)) ? DER.printable(attr.value) : DER.utf8(attr.value)
+            let utf8 = attr.oid == "2.5.4.10" || attr.oid == "2.5.4.11" || !Self.isPrintable(attr.value)
+            let value = (attr.oid == "2.5.4.6" || !utf8) ? DER.printable(attr.value) : DER.utf8(attr.value)
             return DER.set([DER.sequence([DER.knownOID(attr.oid), value])])
         })
     }

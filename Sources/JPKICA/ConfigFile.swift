@@ -68,6 +68,8 @@ public struct ConfigFile: Sendable {
                 case "roots.sign.policy_oid": config.sign.policyOID = try oid(value, full)
                 case "roots.sign.cps_url": config.sign.cpsURL = try string(value, full)
                 case "roots.sign.validity_years": config.sign.validityYears = try int(value, full)
+                case "roots.sign.alternative_name": config.sign.alternativeName = try name(value, full)
+                case "roots.auth.alternative_name": config.auth.alternativeName = try name(value, full)
                 case "roots.auth.subject": config.auth.subject = try name(value, full)
                 case "roots.auth.policy_oid": config.auth.policyOID = try oid(value, full)
                 case "roots.auth.cps_url": config.auth.cpsURL = try string(value, full)

@@ -53,13 +53,15 @@ extension Sandbox {
         let serial = try Self.randomSerial()
         let cn = CertificateProfile.commonName(requestedAt: notBefore, sequence: Int(serial[1]) << 8 | Int(serial[2]),
                                                municipalityCode: resident.locality.municipality.code)
-        let cert = try CertificateTemplate(
+        var template = CertificateTemplate(
             serial: serial, notBefore: notBefore, notAfter: limit.notAfter, issuer: config.root(kind).subject,
             subject: CertificateProfile.leafSubject(kind: kind, locality: resident.locality, commonName: cn),
             subjectKeyPair: key,
             extensions: CertificateProfile.leafExtensions(kind: kind, config: config, resident: resident,
-                                                          subjectKeyIdentifier: ski, authorityKeyIdentifier: root.keyIdentifier)
-        ).sign(with: root.key)
+                                                          subjectKeyIdentifier: ski, authorityKeyIdentifier: root.keyIdentifier,
+                                                          issuerAlternativeName: root.alternativeName))
+        template.issuerDER = root.subjectDER
+        let cert = try template.sign(with: root.key)
         return CertificateRecord(
             serial: serial.hexString, kind: kind, cardID: cardID, residentID: resident.id,
             municipalityCode: resident.locality.municipality.code, notBefore: notBefore, notAfter: limit.notAfter,

@@ -58,11 +58,12 @@ extension Sandbox {
         // An hour back for clocks a little behind; never past the root.
         let notBefore = max(now.addingTimeInterval(-3600), root.certificate.notBefore)
         let notAfter = min(now.addingTimeInterval(Self.responderValidity), root.certificate.notAfter)
-        let cert = try CertificateTemplate(
+        var template = CertificateTemplate(
             serial: try Self.randomSerial(), notBefore: notBefore, notAfter: notAfter, issuer: rootConfig.subject,
             subject: RevocationProfile.responderSubject(root: rootConfig), subjectPublicKey: spki,
-            extensions: RevocationProfile.responderExtensions(subjectKeyIdentifier: ski, authorityKeyIdentifier: root.keyIdentifier)
-        ).sign(with: root.key)
+            extensions: RevocationProfile.responderExtensions(subjectKeyIdentifier: ski, authorityKeyIdentifier: root.keyIdentifier))
+        template.issuerDER = root.subjectDER
+        let cert = try template.sign(with: root.key)
         // Replace atomically: write beside, then rename over (two processes racing both end with a valid pair
         // each; the later rename wins, and the key is renamed before the certificate that names it).
         let suffix = ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"

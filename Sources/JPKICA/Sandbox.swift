@@ -12,6 +12,18 @@ public struct RootCA: Sendable {
     let key: PrivateKey
     public let keyIdentifier: [UInt8]
     public let pem: String
+    /// The subject Name as the certificate encodes it: the issuer of every leaf, byte for byte.
+    public let subjectDER: [UInt8]
+    /// The value of the root's subjectAltName (GeneralNames): the leaves' issuerAltName.
+    public let alternativeName: [UInt8]
+
+    init(kind: CertificateKind, certificate: Certificate, key: PrivateKey, pem: String, fallbackAlternativeName: DistinguishedName) {
+        self.kind = kind; self.certificate = certificate; self.key = key; self.pem = pem
+        keyIdentifier = certificate.subjectKeyIdentifier ?? []
+        subjectDER = certificate.subjectDER
+        alternativeName = certificate.extensions.first { $0.oid == "2.5.29.17" }?.value
+            ?? CertificateProfile.generalNames([CertificateProfile.directoryName(fallbackAlternativeName)])
+    }
 }
 
 /// Who stands at the window (002, 003): the holder, a legal representative (same day), or a
@@ -78,7 +90,7 @@ public final class Sandbox: @unchecked Sendable {
             let pem = try String(contentsOf: home.rootCertificate(kind), encoding: .utf8)
             let cert = try Certificate(pem: pem)
             let key = try PrivateKey(pem: String(contentsOf: home.rootKey(kind), encoding: .utf8))
-            roots[kind] = RootCA(kind: kind, certificate: cert, key: key, keyIdentifier: cert.subjectKeyIdentifier ?? [], pem: pem)
+            roots[kind] = RootCA(kind: kind, certificate: cert, key: key, pem: pem, fallbackAlternativeName: config.alternativeName)
         }
         return Sandbox(home: home, store: store, config: config, table: table, roots: roots, clockOverride: at, logger: logger)
     }
@@ -110,11 +122,13 @@ public final class Sandbox: @unchecked Sendable {
             let key = try PrivateKey.generateRSA(bits: 2048)
             let spki = try key.publicKeyDER()
             let ski = try KeyIdentifier.method1(subjectPublicKeyInfo: spki)
-            let notAfter = LocalDate(now).addingYears(rootConfig.validityYears).endInTokyo
+            // J-LIS: valid until 23:59:59 JST on the day before the anniversary (2023-07-16 → 2033-07-15).
+            let notAfter = LocalDate(now).addingYears(rootConfig.validityYears).addingDays(-1).endInTokyo
             let cert = try CertificateTemplate(
                 serial: try randomSerial(), notBefore: now, notAfter: notAfter,
                 issuer: rootConfig.subject, subject: rootConfig.subject, subjectPublicKey: spki,
-                extensions: CertificateProfile.rootExtensions(root: rootConfig, alternativeName: file.configuration.alternativeName, subjectKeyIdentifier: ski)
+                extensions: CertificateProfile.rootExtensions(root: rootConfig, alternativeName: file.configuration.rootAlternativeName(kind),
+                                                              subjectKeyIdentifier: ski)
             ).sign(with: key)
             try SandboxHome.writePrivate(Array(try key.pem().utf8), to: home.rootKey(kind))
             try SandboxHome.writePrivate(Array(try cert.pem().utf8), to: home.rootCertificate(kind))

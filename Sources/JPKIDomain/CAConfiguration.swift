@@ -7,10 +7,23 @@ public struct RootConfiguration: Sendable, Codable, Hashable {
     public var policyOID: String
     /// The CPS qualifier's URL.
     public var cpsURL: String
+    /// Years from the root's creation to the anniversary; it is valid until the day before (J-LIS: 10).
     public var validityYears: Int
+    /// The DirName of the root's subjectAltName (four RDNs at J-LIS: `C=JP, O=公的個人認証サービス,
+    /// OU=公的個人認証サービス署名用 | …利用者証明用, OU=地方公共団体情報システム機構`). nil in
+    /// configurations stored before it existed: those roots carry `CAConfiguration.alternativeName`.
+    public var alternativeName: DistinguishedName? = nil
 
-    public init(subject: DistinguishedName, policyOID: String, cpsURL: String, validityYears: Int) {
+    public init(subject: DistinguishedName, policyOID: String, cpsURL: String, validityYears: Int, alternativeName: DistinguishedName? = nil) {
         self.subject = subject; self.policyOID = policyOID; self.cpsURL = cpsURL; self.validityYears = validityYears
+        self.alternativeName = alternativeName
+    }
+
+    /// The J-LIS subjectAltName DirName of a root of `kind`.
+    public static func jlisAlternativeName(_ kind: CertificateKind) -> DistinguishedName {
+        DistinguishedName([.init(oid: "2.5.4.6", value: "JP"), .init(oid: "2.5.4.10", value: "公的個人認証サービス"),
+                           .init(oid: "2.5.4.11", value: kind == .sign ? "公的個人認証サービス署名用" : "公的個人認証サービス利用者証明用"),
+                           .init(oid: "2.5.4.11", value: "地方公共団体情報システム機構")])
     }
 }
 
@@ -18,7 +31,8 @@ public struct RootConfiguration: Sendable, Codable, Hashable {
 public struct CAConfiguration: Sendable, Codable, Hashable {
     public var sign: RootConfiguration
     public var auth: RootConfiguration
-    /// The DirName of the roots' subjectAltName and the leaves' issuerAltName (`C=JP, O=公的個人認証サービス`).
+    /// The roots' subjectAltName DirName of sandboxes created before each root had its own
+    /// (`C=JP, O=公的個人認証サービス`); see `RootConfiguration.alternativeName`.
     public var alternativeName: DistinguishedName
     /// Base of the URLs written into certificates (CRL distribution points, OCSP), e.g. `http://127.0.0.1:8080`.
     public var publicBaseURL: String
@@ -44,6 +58,9 @@ public struct CAConfiguration: Sendable, Codable, Hashable {
 
     public func root(_ kind: CertificateKind) -> RootConfiguration { kind == .sign ? sign : auth }
 
+    /// The subjectAltName DirName a new root of `kind` carries.
+    public func rootAlternativeName(_ kind: CertificateKind) -> DistinguishedName { root(kind).alternativeName ?? alternativeName }
+
     public var effectiveOCSPURL: String { ocspURL ?? "\(trimmedBase)/ocsp" }
     var trimmedBase: String { publicBaseURL.hasSuffix("/") ? String(publicBaseURL.dropLast()) : publicBaseURL }
 
@@ -59,12 +76,14 @@ public struct CAConfiguration: Sendable, Codable, Hashable {
             subject: DistinguishedName([.init(oid: "2.5.4.6", value: "JP"), .init(oid: "2.5.4.10", value: "JPKI-SANDBOX"),
                                         .init(oid: "2.5.4.11", value: "JPKI for digital signature"),
                                         .init(oid: "2.5.4.11", value: "Japan Agency for Local Authority Information Systems")]),
-            policyOID: "1.2.392.200149.8.5.1.1.20", cpsURL: "http://127.0.0.1:8080/cps", validityYears: 20),
+            policyOID: "1.2.392.200149.8.5.1.1.20", cpsURL: "http://127.0.0.1:8080/cps", validityYears: 10,
+            alternativeName: RootConfiguration.jlisAlternativeName(.sign)),
         auth: RootConfiguration(
             subject: DistinguishedName([.init(oid: "2.5.4.6", value: "JP"), .init(oid: "2.5.4.10", value: "JPKI-SANDBOX"),
                                         .init(oid: "2.5.4.11", value: "JPKI for user authentication"),
                                         .init(oid: "2.5.4.11", value: "Japan Agency for Local Authority Information Systems")]),
-            policyOID: "1.2.392.200149.8.5.1.3.30", cpsURL: "http://127.0.0.1:8080/cps", validityYears: 20),
+            policyOID: "1.2.392.200149.8.5.1.3.30", cpsURL: "http://127.0.0.1:8080/cps", validityYears: 10,
+            alternativeName: RootConfiguration.jlisAlternativeName(.auth)),
         alternativeName: DistinguishedName([.init(oid: "2.5.4.6", value: "JP"), .init(oid: "2.5.4.10", value: "公的個人認証サービス")]),
         publicBaseURL: "http://127.0.0.1:8080", ocspInCertificates: true, ocspURL: nil,
         pinHashIterations: 50_000, crlValidityHours: 24)

@@ -34,10 +34,12 @@ public enum CertificateProfile {
     /// keyUsage (critical) keyCertSign+cRLSign; basicConstraints (critical) CA:TRUE; SAN DirName
     /// `C=JP, O=公的個人認証サービス`; CRL DP = the root's own DN; SKI last; no AKI.
     public static func rootExtensions(root: RootConfiguration, alternativeName: DistinguishedName, subjectKeyIdentifier: [UInt8]) -> [CertificateExtension] {
+        // The J-LIS order (all three generations): keyUsage, subjectAltName, basicConstraints,
+        // cRLDistributionPoints, subjectKeyIdentifier.
         [
             CertificateExtension(oid: OID.keyUsage, critical: true, value: DER.namedBits([keyCertSign, cRLSign])),
-            CertificateExtension(oid: OID.basicConstraints, critical: true, value: DER.sequence([DER.bool(true)])),
             CertificateExtension(oid: OID.subjectAltName, critical: false, value: generalNames([directoryName(alternativeName)])),
+            CertificateExtension(oid: OID.basicConstraints, critical: true, value: DER.sequence([DER.bool(true)])),
             CertificateExtension(oid: OID.crlDistributionPoints, critical: false,
                                  value: crlDistributionPoints([directoryName(root.subject)])),
             CertificateExtension(oid: OID.subjectKeyIdentifier, critical: false, value: DER.octets(subjectKeyIdentifier)),
@@ -90,8 +92,11 @@ public enum CertificateProfile {
     /// Extensions of a leaf, in order: keyUsage, certificatePolicies, subjectAltName (signing only),
     /// issuerAltName, cRLDistributionPoints, authorityInfoAccess (when configured),
     /// authorityKeyIdentifier, subjectKeyIdentifier (last).
+    /// `issuerAlternativeName` is the value of the root's subjectAltName extension (GeneralNames), copied
+    /// from the root certificate so that the two agree whatever configuration made the root.
     public static func leafExtensions(kind: CertificateKind, config: CAConfiguration, resident: Resident,
-                                      subjectKeyIdentifier: [UInt8], authorityKeyIdentifier: [UInt8]) -> [CertificateExtension] {
+                                      subjectKeyIdentifier: [UInt8], authorityKeyIdentifier: [UInt8],
+                                      issuerAlternativeName: [UInt8]) -> [CertificateExtension] {
         let root = config.root(kind)
         var list: [CertificateExtension] = []
         let usage: Set<Int> = kind == .sign ? [digitalSignature, nonRepudiation] : [digitalSignature]
@@ -100,7 +105,7 @@ public enum CertificateProfile {
         if kind == .sign {
             list.append(CertificateExtension(oid: OID.subjectAltName, critical: false, value: basicDetailsAltName(resident)))
         }
-        list.append(CertificateExtension(oid: OID.issuerAltName, critical: false, value: generalNames([directoryName(config.alternativeName)])))
+        list.append(CertificateExtension(oid: OID.issuerAltName, critical: false, value: issuerAlternativeName))
         let point = crlPartitionPointName(kind: kind, config: config, locality: resident.locality)
         list.append(CertificateExtension(oid: OID.crlDistributionPoints, critical: false,
                                          value: DER.sequence([DER.sequence([DER.explicit(0, point)])])))
@@ -142,10 +147,10 @@ public enum CertificateProfile {
         DER.sequence([DER.sequence([DER.explicit(0, DER.explicit(0, names.flatMap { $0 }))])])
     }
 
-    static func generalNames(_ names: [[UInt8]]) -> [UInt8] { DER.sequence(names) }
+    public static func generalNames(_ names: [[UInt8]]) -> [UInt8] { DER.sequence(names) }
 
     /// GeneralName directoryName: `[4]` EXPLICIT (Name is a CHOICE).
-    static func directoryName(_ name: DistinguishedName) -> [UInt8] { DER.explicit(4, name.der) }
+    public static func directoryName(_ name: DistinguishedName) -> [UInt8] { DER.explicit(4, name.der) }
 
     /// GeneralName uniformResourceIdentifier: `[6]` IMPLICIT IA5String.
     static func uniformResourceIdentifier(_ uri: String) -> [UInt8] {

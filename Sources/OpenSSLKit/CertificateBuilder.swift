@@ -9,6 +9,9 @@ public struct CertificateTemplate: Sendable {
     public var notBefore: Date
     public var notAfter: Date
     public var issuer: DistinguishedName
+    /// The issuer's Name exactly as its certificate encodes it; when set, it is used instead of
+    /// encoding `issuer` (a leaf's issuer must be byte-identical to its root's subject).
+    public var issuerDER: [UInt8]?
     public var subject: DistinguishedName
     /// DER SubjectPublicKeyInfo (ignored when `subjectKeyPair` is given).
     public var subjectPublicKey: [UInt8]
@@ -47,7 +50,8 @@ public struct CertificateTemplate: Sendable {
               ASN1_TIME_set(X509_getm_notAfter(x), time_t(notAfter.timeIntervalSince1970)) != nil
         else { throw OpenSSLError("ASN1_TIME_set") }
 
-        let issuerName = try X509Name(issuer)
+        let issuerName: X509Name
+        if let issuerDER { issuerName = try X509Name(der: issuerDER) } else { issuerName = try X509Name(issuer) }
         let subjectName = try X509Name(subject)
         try check(X509_set_issuer_name(x, issuerName.pointer), "X509_set_issuer_name")
         try check(X509_set_subject_name(x, subjectName.pointer), "X509_set_subject_name")
@@ -84,8 +88,11 @@ public struct CertificateTemplate: Sendable {
 /// An OpenSSL X509_NAME made from our DER encoding, so that the bytes are exactly ours.
 final class X509Name {
     let pointer: OpaquePointer
-    init(_ name: DistinguishedName) throws(OpenSSLError) {
-        pointer = try decodeDER(name.der, "reading a Name") { cursor, count in d2i_X509_NAME(nil, cursor, count) }
+    convenience init(_ name: DistinguishedName) throws(OpenSSLError) {
+        try self.init(der: name.der)
+    }
+    init(der: [UInt8]) throws(OpenSSLError) {
+        pointer = try decodeDER(der, "reading a Name") { cursor, count in d2i_X509_NAME(nil, cursor, count) }
     }
     deinit { X509_NAME_free(pointer) }
 }

@@ -14,8 +14,8 @@ struct ProfileTests {
 
     @Test("keyUsage is exactly 03 02 06 C0 (signing) and 03 02 07 80 (authentication)")
     func keyUsageBytes() {
-        let sign = CertificateProfile.leafExtensions(kind: .sign, config: .defaults, resident: Self.resident, subjectKeyIdentifier: [1], authorityKeyIdentifier: [2])
-        let auth = CertificateProfile.leafExtensions(kind: .auth, config: .defaults, resident: Self.resident, subjectKeyIdentifier: [1], authorityKeyIdentifier: [2])
+        let sign = CertificateProfile.leafExtensions(kind: .sign, config: .defaults, resident: Self.resident, subjectKeyIdentifier: [1], authorityKeyIdentifier: [2], issuerAlternativeName: [0x30, 0x00])
+        let auth = CertificateProfile.leafExtensions(kind: .auth, config: .defaults, resident: Self.resident, subjectKeyIdentifier: [1], authorityKeyIdentifier: [2], issuerAlternativeName: [0x30, 0x00])
         #expect(sign.first?.value == [0x03, 0x02, 0x06, 0xC0])
         #expect(sign.first?.critical == true)
         #expect(auth.first?.value == [0x03, 0x02, 0x07, 0x80])
@@ -23,14 +23,14 @@ struct ProfileTests {
 
     @Test("extension order, criticality and SKI last")
     func order() {
-        let sign = CertificateProfile.leafExtensions(kind: .sign, config: .defaults, resident: Self.resident, subjectKeyIdentifier: [1], authorityKeyIdentifier: [2])
+        let sign = CertificateProfile.leafExtensions(kind: .sign, config: .defaults, resident: Self.resident, subjectKeyIdentifier: [1], authorityKeyIdentifier: [2], issuerAlternativeName: [0x30, 0x00])
         #expect(sign.map(\.oid) == ["2.5.29.15", "2.5.29.32", "2.5.29.17", "2.5.29.18", "2.5.29.31", "1.3.6.1.5.5.7.1.1", "2.5.29.35", "2.5.29.14"])
         #expect(sign.filter(\.critical).map(\.oid) == ["2.5.29.15", "2.5.29.32"])
-        let auth = CertificateProfile.leafExtensions(kind: .auth, config: .defaults, resident: Self.resident, subjectKeyIdentifier: [1], authorityKeyIdentifier: [2])
+        let auth = CertificateProfile.leafExtensions(kind: .auth, config: .defaults, resident: Self.resident, subjectKeyIdentifier: [1], authorityKeyIdentifier: [2], issuerAlternativeName: [0x30, 0x00])
         #expect(!auth.map(\.oid).contains("2.5.29.17"), "no subjectAltName on the authentication certificate")
         var noOCSP = CAConfiguration.defaults
         noOCSP.ocspInCertificates = false
-        let withoutAIA = CertificateProfile.leafExtensions(kind: .auth, config: noOCSP, resident: Self.resident, subjectKeyIdentifier: [1], authorityKeyIdentifier: [2])
+        let withoutAIA = CertificateProfile.leafExtensions(kind: .auth, config: noOCSP, resident: Self.resident, subjectKeyIdentifier: [1], authorityKeyIdentifier: [2], issuerAlternativeName: [0x30, 0x00])
         #expect(!withoutAIA.map(\.oid).contains("1.3.6.1.5.5.7.1.1"))
     }
 
