@@ -51,16 +51,7 @@ public enum AtomicFile {
         do {
             defer { close(fd) }
             guard fchmod(fd, mode) == 0 else { throw failure("set the mode of", target) }
-            try bytes.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else { throw failure("write", target) }
-                    offset += n
-                }
-            }
-            guard fsync(fd) == 0 else { throw failure("write", target) }
+            guard writeAll(fd, bytes), fsync(fd) == 0 else { throw failure("write", target) }
         }
         if replacing {
             guard rename(temp, target.path) == 0 else { throw failure("replace", target) }
@@ -96,5 +87,20 @@ public enum AtomicFile {
 
     private static func failure(_ verb: String, _ target: URL) -> SandboxError {
         SandboxError("io", "cannot \(verb) \(target.path): \(String(cString: strerror(errno)))")
+    }
+}
+
+/// Writes all of `bytes` to `fd`, retrying short writes and interruptions. (Outside `AtomicFile`, whose
+/// own `write` would otherwise hide the system call.)
+private func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    bytes.withUnsafeBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }
+            offset += n
+        }
+        return true
     }
 }

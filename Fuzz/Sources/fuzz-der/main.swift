@@ -1,8 +1,10 @@
+import CFuzzDriver
+import Foundation
 import DERKit
 
 /// Reads every node of the input, descending into constructed ones (to a bounded depth) and decoding OIDs.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzDER(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+func fuzzDER(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    guard let data else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     _ = try? DERReader.single(bytes)
     var reader = DERReader(bytes)
@@ -18,3 +20,9 @@ private func walk(_ node: DERNode, depth: Int) {
     guard node.isConstructed, depth < 32, let children = try? node.children() else { return }
     for child in children { walk(child, depth: depth + 1) }
 }
+
+// SwiftPM links an executable's `main` to this file's top-level code, so libFuzzer's own `main` is not
+// used: its driver is started here instead.
+var argc = CommandLine.argc
+var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzDER(data, size) })

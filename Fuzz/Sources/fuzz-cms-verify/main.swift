@@ -1,3 +1,5 @@
+import CFuzzDriver
+import Foundation
 import JPKIDomain
 import OpenSSLKit
 
@@ -5,8 +7,8 @@ import OpenSSLKit
 /// Layout: the first byte n; when n is 0 the rest is an attached signature, else the next n bytes are the
 /// content and the rest the detached signature. A signature that checks out is then read as `verify` reads
 /// its signer: the certificate's fields, its extensions, and the basic details in its subjectAltName.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzCMSVerify(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+func fuzzCMSVerify(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    guard let data else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     guard let n = bytes.first else { return 0 }
     let rest = bytes.dropFirst()
@@ -21,3 +23,9 @@ public func fuzzCMSVerify(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     return 0
 }
+
+// SwiftPM links an executable's `main` to this file's top-level code, so libFuzzer's own `main` is not
+// used: its driver is started here instead.
+var argc = CommandLine.argc
+var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzCMSVerify(data, size) })
