@@ -9,6 +9,9 @@ let package = Package(
         // For Benchmarks/ (a separate package, so that its release builds never touch `swift test`).
         .library(name: "JPKICA", targets: ["JPKICA"]),
         .library(name: "OpenSSLKit", targets: ["OpenSSLKit"]),
+        // For Fuzz/ (libFuzzer targets, also a separate package: `scripts/fuzz`).
+        .library(name: "DERKit", targets: ["DERKit"]),
+        .library(name: "JPKIDomain", targets: ["JPKIDomain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

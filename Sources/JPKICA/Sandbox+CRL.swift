@@ -172,23 +172,10 @@ extension Sandbox {
             let url = folder.appendingPathComponent(crl.path)
             let folder = url.deletingLastPathComponent()
             if !fm.fileExists(atPath: folder.path) { try fm.createDirectory(at: folder, withIntermediateDirectories: true) }
-            // Beside, then renamed over: a reader never sees half a file. No fsync: a CRL lost in a
-            // crash is generated again, and its number was committed before it was written.
-            let temp = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-            try replaceFile(temp: temp, final: url, with: crl.der)
+            // Beside, then renamed over: a reader never sees half a file, and a planted link gets nothing.
+            try AtomicFile.write(crl.der, to: url, mode: 0o644)
             written.append(url)
         }
         return written
-    }
-}
-
-/// Writes `bytes` to `temp`, then renames it over `final`.
-private func replaceFile(temp: URL, final: URL, with bytes: [UInt8]) throws {
-    let fd = open(temp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else { throw SandboxError("io", "cannot create \(temp.path): \(String(cString: strerror(errno)))") }
-    let wrote = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    close(fd)
-    guard wrote == bytes.count, rename(temp.path, final.path) == 0 else {
-        throw SandboxError("io", "cannot write \(final.path): \(String(cString: strerror(errno)))")
     }
 }

@@ -141,6 +141,7 @@ extension Sandbox {
 
     /// Sets the persisted clock so that it reads `instant` now and runs on from there.
     public func setClock(to instant: Date) throws -> Date {
+        _ = try SupportedDates.instant(instant, what: "the sandbox clock")
         // Not rounded: `now()` floors to whole seconds, so the clock reads `instant` from this moment on.
         let offset = instant.timeIntervalSinceNow
         try store.write { tx in
@@ -176,13 +177,13 @@ public struct SandboxDuration: Sendable, Equatable {
                 guard let n = Int(number) else { throw .invalidInput("\"\(text)\" is not an ISO 8601 duration like P3M or P1DT2H") }
                 number = ""
                 switch (c, inTime) {
-                case ("Y", false): years += n
-                case ("M", false): months += n
-                case ("W", false): days += 7 * n
-                case ("D", false): days += n
-                case ("H", true): seconds += 3600 * n
-                case ("M", true): seconds += 60 * n
-                case ("S", true): seconds += n
+                case ("Y", false): years = try Self.sum(years, n, 1, text)
+                case ("M", false): months = try Self.sum(months, n, 1, text)
+                case ("W", false): days = try Self.sum(days, n, 7, text)
+                case ("D", false): days = try Self.sum(days, n, 1, text)
+                case ("H", true): seconds = try Self.sum(seconds, n, 3600, text)
+                case ("M", true): seconds = try Self.sum(seconds, n, 60, text)
+                case ("S", true): seconds = try Self.sum(seconds, n, 1, text)
                 default: throw .invalidInput("\"\(text)\" is not an ISO 8601 duration like P3M or P1DT2H")
                 }
             }
@@ -194,19 +195,32 @@ public struct SandboxDuration: Sendable, Equatable {
         switch t.dropFirst(digits.count).lowercased() {
         case "y": years = n
         case "m", "mo": months = n
-        case "w": days = 7 * n
+        case "w": days = try Self.sum(0, n, 7, text)
         case "d": days = n
-        case "h": seconds = 3600 * n
-        case "min": seconds = 60 * n
+        case "h": seconds = try Self.sum(0, n, 3600, text)
+        case "min": seconds = try Self.sum(0, n, 60, text)
         case "s": seconds = n
         default: throw .invalidInput("\"\(text)\" is not a duration: use e.g. 90d, 3m, 1y, 2w, 12h, 30min or P3M")
         }
     }
 
-    /// `date` moved forward by this duration on the Tokyo calendar.
-    public func added(to date: Date) -> Date {
-        var c = DateComponents()
-        c.year = years; c.month = months; c.day = days; c.second = seconds
-        return LocalDate.tokyo.date(byAdding: c, to: date) ?? date
+    /// `total + n × unit`, or an error when that does not fit (a duration nobody can mean).
+    private static func sum(_ total: Int, _ n: Int, _ unit: Int, _ text: String) throws(DomainError) -> Int {
+        let (product, o1) = n.multipliedReportingOverflow(by: unit)
+        let (result, o2) = total.addingReportingOverflow(product)
+        guard !o1, !o2 else { throw .badDate("\"\(text)\" is too long a duration") }
+        return result
+    }
+
+    /// `date` moved forward by this duration on the Tokyo calendar; a `bad-date` error when the result
+    /// leaves the range the sandbox clock may read (`SupportedDates`).
+    public func added(to date: Date) throws(DomainError) -> Date {
+        let limit = SupportedDates.lastDay.year - SupportedDates.firstDay.year + 1
+        guard years <= limit, months / 12 <= limit, days / 366 <= limit, seconds / 31_622_400 <= limit,
+              let moved = LocalDate.tokyo.date(byAdding: DateComponents(year: years, month: months, day: days, second: seconds), to: date)
+        else {
+            throw .badDate("moving the clock by \(years)y \(months)m \(days)d \(seconds)s leaves the supported range \(SupportedDates.firstDay) to \(SupportedDates.lastDay)")
+        }
+        return try SupportedDates.instant(moved, what: "the clock moved by that duration")
     }
 }

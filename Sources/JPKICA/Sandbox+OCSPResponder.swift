@@ -64,15 +64,10 @@ extension Sandbox {
             extensions: RevocationProfile.responderExtensions(subjectKeyIdentifier: ski, authorityKeyIdentifier: root.keyIdentifier))
         template.issuerDER = root.subjectDER
         let cert = try template.sign(with: root.key)
-        // Replace atomically: write beside, then rename over (two processes racing both end with a valid pair
-        // each; the later rename wins, and the key is renamed before the certificate that names it).
-        let suffix = ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        let keyTemp = URL(fileURLWithPath: keyURL.path + suffix), certTemp = URL(fileURLWithPath: certURL.path + suffix)
-        try SandboxHome.writePrivate(Array(try key.pem().utf8), to: keyTemp)
-        try SandboxHome.writePrivate(Array(try cert.pem().utf8), to: certTemp)
-        guard rename(keyTemp.path, keyURL.path) == 0, rename(certTemp.path, certURL.path) == 0 else {
-            throw SandboxError("io", "cannot store the OCSP responder of \(kind.rawValue): \(String(cString: strerror(errno)))")
-        }
+        // Replace atomically (two processes racing both end with a valid pair each; the later rename wins,
+        // and the key is replaced before the certificate that names it).
+        try AtomicFile.write(Array(try key.pem().utf8), to: keyURL, mode: 0o600)
+        try AtomicFile.write(Array(try cert.pem().utf8), to: certURL, mode: 0o600)
         try store.write { tx in
             try Audit.append(tx, at: now, operation: "ocsp.responder.issue", applicant: nil, residentID: nil, serials: [cert.serialHex],
                              fee: 0, outcome: "ok", detail: "\(kind.rawValue) root's delegated OCSP responder, until \(ISOTime.display(notAfter))")

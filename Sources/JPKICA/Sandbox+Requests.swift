@@ -68,8 +68,7 @@ extension Sandbox {
         let folder = home.url.appendingPathComponent("mail")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let file = folder.appendingPathComponent("request-\(id).txt")
-        try? FileManager.default.removeItem(at: file)
-        try SandboxHome.writePrivate(Array(form.utf8), to: file)
+        try AtomicFile.write(Array(form.utf8), to: file, mode: 0o600)
         return PendingRequest(id: id, operation: operation, residentID: residentID, createdAt: now, answerCode: code,
                               formFile: file, formText: form, completableFrom: today.addingDays(1))
     }
@@ -126,8 +125,7 @@ extension Sandbox {
             if a != resident.address { resident.address = a; resident.locality = locality; changed.append("address") }
         }
         if let birth {
-            let b = try LocalDate(iso: birth)
-            guard b <= LocalDate(now) else { throw SandboxError.invalid("the date of birth \(b) is after today") }
+            let b = try SupportedDates.birth(parsing: birth, today: LocalDate(now))
             if b != resident.dateOfBirth { resident.dateOfBirth = b; changed.append("dateOfBirth") }
         }
         if let sex {
@@ -157,7 +155,7 @@ extension Sandbox {
     /// Cards and certificates whose expiry falls between now and now + `within`, as the notice would be sent.
     public func expiryNotices(within: SandboxDuration) throws -> [ExpiryNotice] {
         let now = try now()
-        let until = within.added(to: now)
+        let until = try within.added(to: now)
         return try store.read { tx in
             var notices: [ExpiryNotice] = []
             for card in try tx.cardsExpiring(from: now, to: until) {

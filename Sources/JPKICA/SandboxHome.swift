@@ -21,15 +21,9 @@ public struct SandboxHome: Sendable {
 
     public var exists: Bool { FileManager.default.fileExists(atPath: database.path) }
 
-    /// Writes a file that only the owner may read, durably (fsync) before returning.
+    /// Creates a file that only the owner may read (0600), durably, and never over an existing one
+    /// (`AtomicFile.create`).
     static func writePrivate(_ bytes: [UInt8], to url: URL) throws {
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw SandboxError("io", "cannot create \(url.path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        try bytes.withUnsafeBytes { raw in
-            guard write(fd, raw.baseAddress, raw.count) == raw.count, fsync(fd) == 0 else {
-                throw SandboxError("io", "cannot write \(url.path): \(String(cString: strerror(errno)))")
-            }
-        }
+        try AtomicFile.create(bytes, at: url, mode: 0o600)
     }
 }

@@ -4,17 +4,20 @@ public enum DomainError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidInput(String)
     /// Well-formed input that a rule refuses (too young, outside the renewal window…).
     case refused(String)
+    /// A well-formed date outside the range the sandbox computes with (`SupportedDates`).
+    case badDate(String)
 
     public var code: String {
         switch self {
         case .invalidInput: "invalid-input"
         case .refused: "refused"
+        case .badDate: "bad-date"
         }
     }
 
     public var message: String {
         switch self {
-        case .invalidInput(let m), .refused(let m): m
+        case .invalidInput(let m), .refused(let m), .badDate(let m): m
         }
     }
 

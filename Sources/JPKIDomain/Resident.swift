@@ -33,15 +33,13 @@ public struct ResidentApplication: Sendable {
     public init(name: String, birth: String, sex: String, address: String, residenceUntil: String?, adultWard: Bool,
                 table: MunicipalityTable, today: LocalDate, tableHint: String = "ca-config/municipalities.json") throws(DomainError) {
         self.name = try NameRule.normalize(name)
-        let dob = try LocalDate(iso: birth)
-        guard dob <= today else { throw .invalidInput("the date of birth \(dob) is after today (\(today))") }
-        self.dateOfBirth = dob
+        self.dateOfBirth = try SupportedDates.birth(parsing: birth, today: today)
         self.sex = try Sex(parsing: sex)
         let normalized = try AddressRule.normalize(address)
         self.locality = try table.locate(normalized.value, tableHint: tableHint)
         self.address = normalized
         if let residenceUntil {
-            let until = try LocalDate(iso: residenceUntil)
+            let until = try SupportedDates.day(try LocalDate(iso: residenceUntil), what: "--residence-until")
             guard until >= today else { throw .invalidInput("the period of stay ended on \(until), before today (\(today))") }
             self.residenceUntil = until
         } else {

@@ -114,9 +114,9 @@ struct CardCommand: ParsableCommand {
             """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "Resident id.") var resident: Int64
-        @Option(help: "署名用パスワード: 6–16 of A–Z and 0–9, mixing letters and digits. Not needed when no signing certificate is issued.")
+        @Option(help: SecretInput.help("署名用パスワード: 6–16 of A–Z and 0–9, mixing letters and digits. Not needed when no signing certificate is issued.", option: "sign-pin"))
         var signPin: String?
-        @Option(help: "利用者証明用暗証番号: 4 digits. (An agent gives the PINs when completing the request.)") var authPin: String?
+        @Option(help: SecretInput.help("利用者証明用暗証番号: 4 digits. (An agent gives the PINs when completing the request.)", option: "auth-pin")) var authPin: String?
         @Option(help: ArgumentHelp("Who applies: self, legal-representative or agent.", valueName: "self|legal-representative|agent"))
         var applicant: String = "self"
 
@@ -127,6 +127,8 @@ struct CardCommand: ParsableCommand {
                     throw SandboxError.invalid("--applicant must be self, legal-representative or agent, not \"\(applicant)\"")
                 }
                 _ = try sandbox.resident(id: resident)
+                let signPin = try SecretInput.value(self.signPin, option: "sign-pin")
+                let authPin = try SecretInput.value(self.authPin, option: "auth-pin")
                 return try windowOperation(sandbox, applicant: who, operation: "card.issue", arguments: ["resident": String(resident)], residentID: resident) { who in
                     guard let authPin else { throw SandboxError.invalid("give the authentication PIN with --auth-pin (4 digits)") }
                     return try CardCommand.Issue.answer(try sandbox.issueCard(residentID: resident, signPIN: signPin, authPIN: authPin, applicant: who), sandbox)
@@ -197,7 +199,7 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Serial number.") var serial: String
     @Option(help: "Where to write.") var out: String
-    @Option(help: "PKCS#12 password.") var password: String?
+    @Option(help: SecretInput.help("PKCS#12 password.", option: "password")) var password: String?
     @Flag(help: "Write PEM (certificate, unencrypted key, root) instead of PKCS#12.") var pem = false
 
     func run() throws {
@@ -207,7 +209,9 @@ struct ExportCommand: ParsableCommand {
             if pem {
                 bytes = Array(try sandbox.exportPEMBundle(serial: serial).utf8)
             } else {
-                guard let password else { throw SandboxError.invalid("give --password for the PKCS#12 file (or --pem for a PEM bundle)") }
+                guard let password = try SecretInput.value(self.password, option: "password") else {
+                    throw SandboxError.invalid("give --password for the PKCS#12 file (- to read it from standard input, or $JPKI_PASSWORD), or --pem for a PEM bundle")
+                }
                 bytes = try sandbox.exportPKCS12(serial: serial, password: password)
             }
             try writeFile(bytes, to: out, mode: 0o600)
@@ -258,15 +262,8 @@ struct ClockCommand: ParsableCommand {
     }
 }
 
-/// Writes a file atomically (temporary file, fsync, rename) with the given permissions.
+/// Writes a file atomically with the given permissions (`AtomicFile`: an unguessable temporary name
+/// opened with O_EXCL|O_NOFOLLOW, fsync, rename over the target).
 func writeFile(_ bytes: [UInt8], to path: String, mode: mode_t) throws {
-    let tmp = path + ".tmp-\(getpid())"
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode)
-    guard fd >= 0 else { throw SandboxError("io", "cannot write \(path): \(String(cString: strerror(errno)))") }
-    let ok = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) == $0.count } && fsync(fd) == 0
-    close(fd)
-    guard ok, rename(tmp, path) == 0 else {
-        unlink(tmp)
-        throw SandboxError("io", "cannot write \(path): \(String(cString: strerror(errno)))")
-    }
+    try AtomicFile.write(bytes, to: URL(fileURLWithPath: path), mode: mode)
 }

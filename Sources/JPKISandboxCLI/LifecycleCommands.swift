@@ -81,12 +81,13 @@ extension CardCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var applicant: ApplicantOption
         @Argument(help: "Card id.") var id: Int64
-        @Option(help: "The PIN of either certificate on the card (an agent gives it when completing the request).") var pin: String?
+        @Option(help: SecretInput.help("The PIN of either certificate on the card (an agent gives it when completing the request).", option: "pin")) var pin: String?
 
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
                 let card = try sandbox.card(id: id)
+                let pin = try SecretInput.value(self.pin, option: "pin")
                 return try windowOperation(sandbox, applicant: try applicant.parsed(), operation: "card.resume",
                                            arguments: ["card": String(id)], residentID: card.residentID) { who in
                     guard let pin else { throw SandboxError.invalid("give --pin (the signing or the authentication PIN)") }
@@ -149,7 +150,7 @@ extension ClockCommand {
             try global.run {
                 let sandbox = try global.openSandbox()
                 let d = try SandboxDuration(parsing: duration)
-                return ClockCommand.answer(sandbox, try sandbox.setClock(to: d.added(to: try sandbox.now())), persisted: true)
+                return ClockCommand.answer(sandbox, try sandbox.setClock(to: try d.added(to: try sandbox.now())), persisted: true)
             }
         }
     }

@@ -18,7 +18,8 @@ public struct GlobalOptions: ParsableArguments {
 
     var sandboxHome: SandboxHome { SandboxHome.resolve(home) }
 
-    func atDate() throws -> Date? { try at.map { try ISOTime.parse($0) } }
+    /// `--at`, parsed and checked against the range the sandbox computes with (`SupportedDates`).
+    func atDate() throws -> Date? { try at.map { try SupportedDates.instant(try ISOTime.parse($0), what: "--at") } }
 
     func openSandbox() throws -> Sandbox { try Sandbox.open(home: sandboxHome, at: try atDate()) }
 
@@ -92,6 +93,33 @@ public indirect enum JSON: Equatable, Sendable {
         case .bool(let b): b ? "yes" : "no"
         case .null: "-"
         default: serialized()
+        }
+    }
+}
+
+extension JPKISandboxCommand {
+    /// Parses the command line, or reports why not as the contract says and exits: under `--json` the
+    /// error is one JSON object on stdout (`{"error":{"code":"bad-arguments","message":…}}`), else a
+    /// message and the usage on stderr; the exit status is non-zero either way (help and `--version`
+    /// print as usual and exit 0).
+    public static func parseOrReport(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> any ParsableCommand {
+        do {
+            return try parseAsRoot(arguments)
+        } catch {
+            let status = exitCode(for: error)
+            guard status != .success else { exit(withError: error) }
+            // ArgumentParser reads "-5" as an option and answers "Missing value": say what is wrong instead.
+            let negative = arguments.first { $0.count > 1 && $0.hasPrefix("-") && $0.dropFirst().allSatisfy(\.isNumber) }
+            let message = negative.map { "\"\($0)\" is not accepted: ids, counts and limits are whole numbers from 0 up" }
+                ?? message(for: error)
+            if arguments.contains("--json") {
+                print(JSON.object([("error", .object([("code", .string("bad-arguments")), ("message", .string(message))]))]).serialized())
+            } else if negative != nil {
+                FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+            } else {
+                exit(withError: error)
+            }
+            Foundation.exit(status.rawValue)
         }
     }
 }

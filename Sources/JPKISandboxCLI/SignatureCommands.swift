@@ -65,7 +65,7 @@ struct SignCommand: ParsableCommand {
         """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Serial number of a signing certificate.") var serial: String
-    @Option(help: "The signing PIN.") var pin: String
+    @Option(help: SecretInput.help("The signing PIN.", option: "pin")) var pin: String?
     @Option(name: .customLong("in"), help: "The file to sign.") var input: String
     @Option(help: "Where to write the signature (DER).") var out: String
     @Flag(help: "Embed the content in the SignedData.") var attached = false
@@ -74,7 +74,7 @@ struct SignCommand: ParsableCommand {
         try global.run {
             let sandbox = try global.openSandbox()
             let content = try readInput(input, what: "the file to sign")
-            let signature = try sandbox.sign(serial: serial, pin: pin, content: content, attached: attached)
+            let signature = try sandbox.sign(serial: serial, pin: try SecretInput.required(pin, option: "pin"), content: content, attached: attached)
             try writeFile(signature, to: out, mode: 0o644)
             return .object([("serial", .string(try Sandbox.normalizeSerial(serial))), ("file", .string(out)), ("bytes", .int(signature.count)),
                             ("detached", .bool(!attached)), ("signingTime", View.time(try sandbox.now()))])
@@ -118,12 +118,13 @@ struct AuthCommand: ParsableCommand {
             discussion: "Prints the signature in hex. Check with: openssl dgst -sha256 -verify PUBKEY -signature SIG.bin CHALLENGE.bin")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Serial number of an authentication certificate.") var serial: String
-        @Option(help: "The 4-digit authentication PIN.") var pin: String
+        @Option(help: SecretInput.help("The 4-digit authentication PIN.", option: "pin")) var pin: String?
         @Option(help: "The challenge in hexadecimal.") var challenge: String
 
         func run() throws {
             try global.run {
                 guard let bytes = [UInt8](hexString: challenge) else { throw SandboxError.invalid("--challenge must be hexadecimal (e.g. 0123ABCD)") }
+                let pin = try SecretInput.required(self.pin, option: "pin")
                 let (record, signature) = try global.openSandbox().authRespond(serial: serial, pin: pin, challenge: bytes)
                 return .object([("serial", .string(record.serial)), ("signature", .string(signature.hexString)), ("algorithm", .string("sha256WithRSAEncryption"))])
             }

@@ -73,14 +73,16 @@ extension CardCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var applicant: ApplicantOption
         @Argument(help: "Card id.") var id: Int64
-        @Option(help: "PIN for the new signing certificate.") var signPin: String?
-        @Option(help: "PIN for the new authentication certificate (4 digits).") var authPin: String?
+        @Option(help: SecretInput.help("PIN for the new signing certificate.", option: "sign-pin")) var signPin: String?
+        @Option(help: SecretInput.help("PIN for the new authentication certificate (4 digits).", option: "auth-pin")) var authPin: String?
         @Flag(help: "An agent brought the form enclosed with the expiry notice: finishes at once.") var noticeForm = false
 
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
                 let card = try sandbox.card(id: id)
+                let signPin = try SecretInput.value(self.signPin, option: "sign-pin")
+                let authPin = try SecretInput.value(self.authPin, option: "auth-pin")
                 return try windowOperation(sandbox, applicant: try applicant.parsed(), noticeForm: noticeForm, operation: "card.renew",
                                            arguments: ["card": String(id)], residentID: card.residentID) { who in
                     guard let authPin else { throw SandboxError.invalid("give --auth-pin (and --sign-pin) for the new card's certificates") }
@@ -115,13 +117,14 @@ extension CertCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var applicant: ApplicantOption
         @Argument(help: "Serial number of the certificate to renew.") var serial: String
-        @Option(help: "A new PIN (default: keep the current one).") var pin: String?
+        @Option(help: SecretInput.help("A new PIN (default: keep the current one).", option: "pin")) var pin: String?
         @Flag(help: "An agent brought the form enclosed with the expiry notice: finishes at once.") var noticeForm = false
 
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
                 let old = try sandbox.certificate(serial: serial)
+                let pin = try SecretInput.value(self.pin, option: "pin")
                 return try windowOperation(sandbox, applicant: try applicant.parsed(), noticeForm: noticeForm, operation: "cert.renew",
                                            arguments: ["serial": old.serial], residentID: old.residentID) { who in
                     issuanceJSON(try sandbox.renewCertificate(serial: old.serial, newPIN: pin, applicant: who), now: try sandbox.now())
@@ -137,13 +140,14 @@ extension CertCommand {
         @OptionGroup var applicant: ApplicantOption
         @Option(help: "Card id.") var card: Int64
         @Option(help: ArgumentHelp("sign or auth.", valueName: "sign|auth")) var kind: String
-        @Option(help: "The new certificate's PIN.") var pin: String?
+        @Option(help: SecretInput.help("The new certificate's PIN.", option: "pin")) var pin: String?
 
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
                 guard let k = CertificateKind(rawValue: kind) else { throw SandboxError.invalid("--kind must be sign or auth") }
                 let c = try sandbox.card(id: card)
+                let pin = try SecretInput.value(self.pin, option: "pin")
                 return try windowOperation(sandbox, applicant: try applicant.parsed(), operation: "cert.issue",
                                            arguments: ["card": String(card), "kind": k.rawValue], residentID: c.residentID) { who in
                     guard let pin else { throw SandboxError.invalid("give the new certificate's PIN with --pin") }
@@ -164,10 +168,11 @@ struct PINCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check a PIN like the card does; always says the tries left. Exit 1 when wrong or locked.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Serial number.") var serial: String
-        @Option(help: "The PIN.") var pin: String
+        @Option(help: SecretInput.help("The PIN.", option: "pin")) var pin: String?
 
         func run() throws {
             try global.run {
+                let pin = try SecretInput.required(self.pin, option: "pin")
                 let r = try global.openSandbox().verifyPIN(serial: serial, pin: pin)
                 return try PINCommand.report(r, global: global)
             }
@@ -178,11 +183,13 @@ struct PINCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change a PIN; needs the current one (a wrong one costs a try).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Serial number.") var serial: String
-        @Option(help: "The current PIN.") var pin: String
-        @Option(help: "The new PIN.") var newPin: String
+        @Option(help: SecretInput.help("The current PIN.", option: "pin")) var pin: String?
+        @Option(help: SecretInput.help("The new PIN.", option: "new-pin")) var newPin: String?
 
         func run() throws {
             try global.run {
+                let pin = try SecretInput.required(self.pin, option: "pin")
+                let newPin = try SecretInput.required(self.newPin, option: "new-pin")
                 let r = try global.openSandbox().changePIN(serial: serial, current: pin, new: newPin)
                 return try PINCommand.report(r, global: global)
             }
@@ -194,12 +201,13 @@ struct PINCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var applicant: ApplicantOption
         @Argument(help: "Serial number.") var serial: String
-        @Option(help: "The new PIN.") var newPin: String?
+        @Option(help: SecretInput.help("The new PIN.", option: "new-pin")) var newPin: String?
 
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
                 let record = try sandbox.certificate(serial: serial)
+                let newPin = try SecretInput.value(self.newPin, option: "new-pin")
                 return try windowOperation(sandbox, applicant: try applicant.parsed(), operation: "pin.reset",
                                            arguments: ["serial": record.serial], residentID: record.residentID) { who in
                     guard let newPin else { throw SandboxError.invalid("give --new-pin") }
@@ -236,14 +244,18 @@ struct RequestCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Request id.") var id: Int64
         @Option(help: "The answer code printed on the form.") var answer: String
-        @Option(help: "Signing PIN (card issue/renew).") var signPin: String?
-        @Option(help: "Authentication PIN (card issue/renew).") var authPin: String?
-        @Option(help: "PIN (cert issue, cert renew, card resume).") var pin: String?
-        @Option(help: "New PIN (pin reset).") var newPin: String?
+        @Option(help: SecretInput.help("Signing PIN (card issue/renew).", option: "sign-pin")) var signPin: String?
+        @Option(help: SecretInput.help("Authentication PIN (card issue/renew).", option: "auth-pin")) var authPin: String?
+        @Option(help: SecretInput.help("PIN (cert issue, cert renew, card resume).", option: "pin")) var pin: String?
+        @Option(help: SecretInput.help("New PIN (pin reset).", option: "new-pin")) var newPin: String?
 
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
+                let signPin = try SecretInput.value(self.signPin, option: "sign-pin")
+                let authPin = try SecretInput.value(self.authPin, option: "auth-pin")
+                let pin = try SecretInput.value(self.pin, option: "pin")
+                let newPin = try SecretInput.value(self.newPin, option: "new-pin")
                 let request = try sandbox.openRequest(id: id, answer: answer)
                 let a = request.arguments
                 func int(_ k: String) throws -> Int64 {

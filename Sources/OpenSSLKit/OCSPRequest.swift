@@ -46,7 +46,8 @@ public struct OCSPRequest: Sendable {
     /// The extnValue of the nonce extension (id-pkix-ocsp-nonce) as sent, when there is one.
     public let nonceExtensionValue: [UInt8]?
 
-    /// Parses DER; throws for anything that is not exactly one OCSPRequest with at least one CertID.
+    /// Parses DER; throws for anything that is not exactly one OCSPRequest with at least one CertID, or whose
+    /// CertIDs' hash algorithms carry parameters other than absent or NULL.
     public init(der: [UInt8]) throws(OpenSSLError) {
         guard !der.isEmpty else { throw OpenSSLError("empty OCSP request") }
         let request = try decodeDER(der, "reading an OCSP request") { cursor, count in d2i_OCSP_REQUEST(nil, cursor, count) }
@@ -65,6 +66,12 @@ public struct OCSPRequest: Sendable {
             var serial: UnsafeMutablePointer<ASN1_INTEGER>?
             guard OCSP_id_get0_info(&nameHash, &algorithm, &keyHash, &serial, cid) == 1 else { throw OpenSSLError("OCSP_id_get0_info") }
             let encoded = try encodeDER("i2d_OCSP_CERTID") { i2d_OCSP_CERTID(cid, $0) }
+            // RFC 5754 §2: a SHA-2 AlgorithmIdentifier's parameters are absent (or NULL, as RFC 3370 allowed
+            // for SHA-1). Anything else would be repeated in the answer's CertID, where strict readers
+            // (Python `cryptography`) refuse it: the request is malformed.
+            guard Self.hashParametersAbsentOrNull(certID: encoded) else {
+                throw OpenSSLError("CertID \(index): hash algorithm parameters other than absent or NULL")
+            }
             ids.append(OCSPCertID(hashAlgorithm: Certificate.oidText(algorithm), issuerNameHash: Self.bytes(nameHash),
                                   issuerKeyHash: Self.bytes(keyHash), serialNumber: Self.magnitude(serial), der: encoded))
         }
@@ -83,6 +90,13 @@ public struct OCSPRequest: Sendable {
         guard let value = nonceExtensionValue else { return nil }
         if let node = try? DERReader.single(value), node.tag == DER.octetString { return node.contents }
         return value
+    }
+
+    /// Whether the CertID's `hashAlgorithm` (its first element) has no parameters or a NULL.
+    static func hashParametersAbsentOrNull(certID: [UInt8]) -> Bool {
+        guard let certID = try? DERReader.single(certID), let algorithm = try? certID.children().first,
+              let parts = try? algorithm.children(), parts.count <= 2 else { return false }
+        return parts.count == 1 || (parts[1].tag == DER.null && parts[1].contents.isEmpty)
     }
 
     static func bytes(_ string: UnsafeMutablePointer<ASN1_OCTET_STRING>?) -> [UInt8] {

@@ -12,8 +12,9 @@ LoggingSystem.bootstrap { label in
 }
 
 // Parses and runs by hand so that async commands (serve, demo) are awaited here, on no blocked thread.
+// A parse error is reported here, as JSON under `--json` (the CLI contract).
+var command = JPKISandboxCommand.parseOrReport()
 do {
-    var command = try JPKISandboxCommand.parseAsRoot()
     if let asyncCommand = command as? any AsyncCommand {
         try await asyncCommand.runAsync()
     } else {

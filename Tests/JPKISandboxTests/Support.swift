@@ -33,7 +33,7 @@ enum Run {
         return repoRoot.appendingPathComponent(".build/debug/jpki-sandbox").path
     }()
 
-    static func program(_ path: String, _ args: [String], env: [String: String] = [:], cwd: URL? = nil) throws -> Result {
+    static func program(_ path: String, _ args: [String], env: [String: String] = [:], cwd: URL? = nil, input: String? = nil) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
@@ -43,7 +43,13 @@ enum Run {
         p.currentDirectoryURL = cwd ?? repoRoot
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err
+        let stdin = Pipe()
+        if input != nil { p.standardInput = stdin }
         try p.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try? stdin.fileHandleForWriting.close()
+        }
         // Read both pipes while the program runs, so a large output cannot block it.
         final class Box: @unchecked Sendable { var data = Data() }
         let outBox = Box()
@@ -110,6 +116,11 @@ final class TempHome {
     }
 
     func cli(_ args: [String]) throws -> Run.Result { try Run.cli(args, home: sandbox) }
+
+    /// The CLI with extra environment variables and standard input (secrets given off the command line).
+    func cli(_ args: [String], env: [String: String], input: String? = nil) throws -> Run.Result {
+        try Run.program(Run.binary, args + ["--home", sandbox.path], env: env, input: input)
+    }
 
     /// `resident add` returning the id.
     func addResident(name: String = "山田 太郎", birth: String = "1980-12-31", sex: String = "male",

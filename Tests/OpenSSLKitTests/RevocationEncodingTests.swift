@@ -49,6 +49,25 @@ struct RevocationEncodingTests {
         }
     }
 
+    /// An OCSPRequest with one CertID whose hashAlgorithm carries `parameters` (nil: absent).
+    static func request(hash: String, parameters: [UInt8]?) -> [UInt8] {
+        let algorithm = DER.sequence([DER.knownOID(hash)] + (parameters.map { [$0] } ?? []))
+        let certID = DER.sequence([algorithm, DER.octets([UInt8](repeating: 1, count: 20)), DER.octets([UInt8](repeating: 2, count: 20)),
+                                   DER.unsignedInteger([0x12, 0x34])])
+        return DER.sequence([DER.sequence([DER.sequence([DER.sequence([certID])])])])
+    }
+
+    @Test("a CertID's hash algorithm with parameters other than absent or NULL is malformed (issue 8)")
+    func certIDParameters() throws {
+        for hash in ["1.3.14.3.2.26", "2.16.840.1.101.3.4.2.1"] {
+            #expect(try OCSPRequest(der: Self.request(hash: hash, parameters: nil)).certIDs.count == 1)
+            #expect(try OCSPRequest(der: Self.request(hash: hash, parameters: DER.nullValue())).certIDs.count == 1)
+            for odd in [DER.integer(5), DER.octets([]), DER.sequence([]), DER.bool(true), DER.utf8("x"), DER.knownOID("1.3.14.3.2.26")] {
+                #expect(throws: OpenSSLError.self) { try OCSPRequest(der: Self.request(hash: hash, parameters: odd)) }
+            }
+        }
+    }
+
     @Test("unsuccessful OCSP responses are the bare status (RFC 6960 §4.2.1)")
     func unsuccessful() {
         #expect(OCSPResponseEncoder.unsuccessful(.malformedRequest) == [0x30, 0x03, 0x0A, 0x01, 0x01])
