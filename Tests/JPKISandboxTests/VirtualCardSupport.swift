@@ -65,8 +65,8 @@ final class CardProcess {
         self.slot = slot
         out = folder.appendingPathComponent("card-\(card)-\(slot)-\(UUID().uuidString.prefix(8)).out")
         err = out.deletingPathExtension().appendingPathExtension("err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Run.binary)
         process.arguments = ["card", "insert", String(card), "--home", home.path, "--slot", String(slot)] + (reader.map { ["--reader", $0] } ?? [])
         var env = ProcessInfo.processInfo.environment
