@@ -63,6 +63,15 @@ final class CardProcess {
     init(home: URL, card: Int64, slot: Int = 0, reader: String? = nil, folder: URL, waitForPCSC: Bool = true,
          environment: [String: String] = [:]) throws {
         self.slot = slot
+        if waitForPCSC {
+            // The slot must be empty, or pcscd would keep talking to the card already in it.
+            var empty = false
+            for _ in 0..<50 where !empty {
+                empty = !((try? PCSC.opensc("opensc-tool", ["--reader", String(slot), "--atr"]))?.status == 0)
+                if !empty { Thread.sleep(forTimeInterval: 0.2) }
+            }
+            guard empty else { throw CardFailed(log: "reader slot \(slot) already holds a card (another `card insert`?)") }
+        }
         out = folder.appendingPathComponent("card-\(card)-\(slot)-\(UUID().uuidString.prefix(8)).out")
         err = out.deletingPathExtension().appendingPathExtension("err")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
