@@ -18,15 +18,30 @@ enum PCSC {
     /// True once pcscd runs. Under JPKI_REQUIRE_INTEROP=1 a missing pcscd is a failure (the caller
     /// records it); otherwise the tests that need it skip.
     static let running: Bool = {
-        let script = Run.repoRoot.appendingPathComponent("scripts/pcsc").path
-        if let status = try? Run.program(script, ["status"]), status.status == 0 { return true }
+        if script("status") == 0 { return true }
         guard installed || Run.interopRequired else { return false }
-        guard let started = try? Run.program(script, ["start"]), started.status == 0 else { return false }
-        atexit {
-            _ = try? Run.program(Run.repoRoot.appendingPathComponent("scripts/pcsc").path, ["stop"])
-        }
+        guard script("start") == 0 else { return false }
+        atexit { _ = PCSC.script("stop") }
         return true
     }()
+
+    /// Runs `scripts/pcsc COMMAND` and returns its exit status. Its output goes to a file, not a pipe:
+    /// `start` leaves pcscd running, and a pipe read to its end is the wrong way to wait for that.
+    static func script(_ command: String) -> Int32 {
+        let p = Process()
+        p.executableURL = Run.repoRoot.appendingPathComponent("scripts/pcsc")
+        p.arguments = [command]
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("jpki-pcsc-\(command)-\(getpid()).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        guard let handle = try? FileHandle(forWritingTo: log) else { return -1 }
+        defer { try? handle.close(); try? FileManager.default.removeItem(at: log) }
+        p.standardOutput = handle
+        p.standardError = handle
+        p.standardInput = FileHandle.nullDevice
+        do { try p.run() } catch { return -1 }
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
 
     /// For a test that needs pcscd: true to go on; false to skip (recorded as a failure when interop is required).
     static func ready() -> Bool {
