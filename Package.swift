@@ -56,8 +56,17 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Layer 5: the faces. The virtual My Number Card (`card insert`): the JPKI applet behind pcscd's
+        // vpcd reader, over swift-nio.
+        .target(name: "JPKICard", dependencies: [
+            "JPKICA", "JPKIDomain",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "JPKISandboxCLI", dependencies: [
-            "JPKICA", "JPKIDomain", "OpenSSLKit", "JPKIServer",
+            "JPKICA", "JPKIDomain", "OpenSSLKit", "JPKIServer", "JPKICard",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "jpki-sandbox", dependencies: [
@@ -69,7 +78,7 @@ let package = Package(
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "DERKit"]),
         .testTarget(name: "JPKIDomainTests", dependencies: ["JPKIDomain"]),
         .testTarget(name: "JPKISandboxTests", dependencies: [
-            "JPKICA", "JPKIDomain", "JPKIStore", "OpenSSLKit", "DERKit", "jpki-sandbox",
+            "JPKICA", "JPKIDomain", "JPKIStore", "OpenSSLKit", "DERKit", "JPKICard", "jpki-sandbox",
         ]),
     ]
 )

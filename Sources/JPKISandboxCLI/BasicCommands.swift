@@ -101,7 +101,7 @@ struct ResidentCommand: ParsableCommand {
 struct CardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "card", abstract: "Issue and look up My Number Cards and their certificates.",
-        subcommands: [Issue.self, Show.self, Renew.self, Suspend.self, Resume.self, Revoke.self])
+        subcommands: [Issue.self, Show.self, Renew.self, Suspend.self, Resume.self, Revoke.self, Insert.self, Eject.self])
 
     struct Issue: ParsableCommand {
         static let configuration = CommandConfiguration(
