@@ -39,6 +39,8 @@ let package = Package(
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "CJPKIShims", "DERKit"]),
         // Layer 1: safe Swift over libxmlsec1 (XMLDSig: C14N, digests, signatures). No JPKI knowledge.
         .target(name: "XMLSigKit", dependencies: ["CXMLSec", "CXMLSecShims"]),
+        // Layer 1: reading PDFs and signing them by an incremental update (pure Swift, no JPKI knowledge).
+        .target(name: "PDFSigKit"),
         // A small DER writer and reader shared by the wrappers and the domain (pure Swift).
         .target(name: "DERKit"),
         // Layer 2: the JPKI rules and profile. Pure Swift, clock injected, no I/O.
@@ -51,7 +53,7 @@ let package = Package(
         ]),
         // Layer 4: CA services: each operation one transaction, audited.
         .target(name: "JPKICA", dependencies: [
-            "OpenSSLKit", "XMLSigKit", "JPKIDomain", "JPKIStore",
+            "OpenSSLKit", "XMLSigKit", "PDFSigKit", "JPKIDomain", "JPKIStore",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Layer 5: the faces. HTTP (`serve`: OCSP responder, CRLs, roots, metrics) on Hummingbird 2.
