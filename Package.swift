@@ -76,7 +76,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "DERKit"]),
-        .testTarget(name: "XMLSigKitTests", dependencies: ["XMLSigKit", "OpenSSLKit"]),
+        .testTarget(name: "XMLSigKitTests", dependencies: ["XMLSigKit", "PDFSigKit", "OpenSSLKit"]),
         .testTarget(name: "JPKIDomainTests", dependencies: ["JPKIDomain"]),
         .testTarget(name: "JPKISandboxTests", dependencies: [
             "JPKICA", "JPKIDomain", "JPKIStore", "OpenSSLKit", "DERKit", "jpki-sandbox",

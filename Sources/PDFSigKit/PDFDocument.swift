@@ -1,3 +1,5 @@
+import Foundation
+
 /// A PDF read through its cross-reference tables (ISO 32000-1 §7.5): the newest offset of every
 /// object, following `/Prev` through incremental updates, and the newest trailer.
 /// Classic `xref` tables only; a file whose newest section is a cross-reference stream is refused
@@ -133,5 +135,41 @@ extension Array where Element == UInt8 {
             i -= 1
         }
         return nil
+    }
+}
+
+extension PDFDocument {
+    /// A one-page A4 PDF with lines of ASCII text in Helvetica (classic xref), for fixtures and demos.
+    /// `padding` adds that many bytes of comment lines to the content stream (for benchmarks).
+    public static func blank(lines: [String], padding: Int = 0) -> [UInt8] {
+        func escape(_ s: String) -> String {
+            String(s.unicodeScalars.map { $0.isASCII ? Character($0) : "?" }).replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "(", with: "\\(").replacingOccurrences(of: ")", with: "\\)")
+        }
+        var text = "BT /F1 14 Tf 72 770 Td 18 TL\n"
+        for line in lines { text += "(\(escape(line))) Tj T*\n" }
+        text += "ET\n"
+        if padding > 0 {
+            let line = "% " + String(repeating: "x", count: 76) + "\n"
+            text += String(repeating: line, count: padding / line.utf8.count + 1)
+        }
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            "<< /Length \(text.utf8.count) >>\nstream\n\(text)endstream",
+        ]
+        var out: [UInt8] = Array("%PDF-1.7\n%".utf8) + [0xE2, 0xE3, 0xCF, 0xD3, 0x0A]
+        var offsets: [Int] = []
+        for (i, body) in objects.enumerated() {
+            offsets.append(out.count)
+            out += Array("\(i + 1) 0 obj\n\(body)\nendobj\n".utf8)
+        }
+        let xref = out.count
+        var table = "xref\n0 \(objects.count + 1)\n0000000000 65535 f\r\n"
+        for o in offsets { table += String(format: "%010d 00000 n\r\n", o) }
+        table += "trailer\n<< /Size \(objects.count + 1) /Root 1 0 R >>\nstartxref\n\(xref)\n%%EOF\n"
+        return out + Array(table.utf8)
     }
 }

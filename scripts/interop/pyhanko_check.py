@@ -15,7 +15,8 @@ sign
     the real clock of this machine, not the sandbox clock.
 
 validate
-    Validates the first embedded signature with `validate_pdf_signature` and
+    Validates the first embedded signature (or the one --index N names, in file order) with
+    `validate_pdf_signature` and
     `ValidationContext(trust_roots=[ROOT], allow_fetching=True, revocation_mode=MODE)`.
     MODE (default hard-fail):
       hard-fail  the CRL or OCSP URL in the certificate must answer. The sandbox serves them with
@@ -199,6 +200,8 @@ def cmd_validate(args):
             raise UsageError(f"cannot parse {args.pdf} as a PDF: {e}")
         if not signatures:
             raise UsageError(f"{args.pdf} has no embedded signature")
+        if not 0 <= args.index < len(signatures):
+            raise UsageError(f"{args.pdf} has {len(signatures)} signature(s); --index {args.index} is out of range")
 
         collect = Collect()
         for name in ("pyhanko", "pyhanko_certvalidator"):
@@ -212,7 +215,7 @@ def cmd_validate(args):
             kwargs["moment"] = moment
         try:
             vc = ValidationContext(**kwargs)
-            status = validate_pdf_signature(signatures[0], vc)
+            status = validate_pdf_signature(signatures[args.index], vc)
         except Exception as e:
             # Anything pyHanko raises instead of answering (a hard-fail fetch error on some paths,
             # a malformed signature) is a failed validation, not a crash of this script.
@@ -256,6 +259,7 @@ def main(argv=None):
     v.add_argument("--revocation", choices=["hard-fail", "soft-fail", "none"], default="hard-fail",
                    help="revocation mode of the ValidationContext (default hard-fail)")
     v.add_argument("--at", help="validate as of this time: 2027-02-27 (00:00 JST) or 2027-02-27T10:00:00+09:00")
+    v.add_argument("--index", type=int, default=0, help="which embedded signature, in file order (default 0, the first)")
 
     args = p.parse_args(_ARGV)
     try:
