@@ -8,7 +8,7 @@ Run it with the venv's interpreter (pyHanko 0.38, pyhanko-certvalidator 0.33):
         [--revocation hard-fail|soft-fail|none] [--at 2027-02-27T10:00:00+09:00]
 
 sign
-    Makes a one-page PDF in memory (pyHanko's own writer, no other tool) and signs it with the
+    Makes a one-page PDF in memory (pyHanko's own writer, no other tool), or reads --in PDF, and signs it with the
     key and certificate of a PKCS#12 file written by `jpki-sandbox export SERIAL --out FILE
     --password P`. The signature is PAdES baseline B (SubFilter /ETSI.CAdES.detached, SHA-256,
     no timestamp, no embedded revocation data) in a new field "Signature1". The signing time is
@@ -123,7 +123,15 @@ def cmd_sign(args):
         md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,  # PAdES; no timestamper and no DSS: baseline B
     )
-    writer = IncrementalPdfFileWriter(io.BytesIO(blank_pdf()))
+    if args.input:
+        try:
+            with open(args.input, "rb") as f:
+                source = f.read()
+        except OSError as e:
+            raise UsageError(f"cannot read {args.input}: {e.strerror}")
+    else:
+        source = blank_pdf()
+    writer = IncrementalPdfFileWriter(io.BytesIO(source), strict=False)
     try:
         signed = signers.sign_pdf(writer, meta, signer=signer, new_field_spec=fields.SigFieldSpec(sig_field_name=FIELD))
     except Exception as e:  # e.g. a key type pyHanko cannot sign with
@@ -252,6 +260,7 @@ def main(argv=None):
     s.add_argument("--p12", required=True, help="PKCS#12 from `jpki-sandbox export SERIAL --out FILE --password P`")
     s.add_argument("--password", required=True, help="its password")
     s.add_argument("--out", required=True, help="where to write the signed PDF")
+    s.add_argument("--in", dest="input", help="sign this PDF (an incremental update) instead of a new one-page PDF")
 
     v = sub.add_parser("validate", help="validate the embedded signature against a root")
     v.add_argument("--pdf", required=True, help="the signed PDF")
