@@ -14,6 +14,7 @@
 #include <xmlsec/io.h>
 #include <xmlsec/openssl/crypto.h>
 #include <xmlsec/openssl/app.h>
+#include <openssl/evp.h>
 
 // ---- errors: xmlsec reports through a callback; keep the first message of the current call ----
 static __thread char lastError[512];
@@ -184,6 +185,65 @@ done:
     return result;
 }
 
+int jpki_xmlsec_sign_external(xmlNodePtr signatureNode, const unsigned char *certDER, size_t certLength,
+                              const jpki_xmlsec_file *files, size_t fileCount, unsigned char digest[32],
+                              char *error, size_t errorLength) {
+    if (jpki_xmlsec_init() != 0) { snprintf(error, errorLength, "xmlsec could not be initialised"); return -1; }
+    xmlSecDSigCtxPtr ctx = newContext(files, fileCount);
+    int result = -1;
+    if (ctx == NULL) { takeError(error, errorLength, "xmlSecDSigCtxCreate failed"); goto done; }
+    // Keep the canonical SignedInfo that goes into the signature transform.
+    ctx->flags |= XMLSEC_DSIG_FLAGS_STORE_SIGNATURE;
+    // A throwaway key lets libxmlsec1 do everything but the final signature; its SignatureValue is
+    // replaced. One per thread, copied per call (the context frees its key).
+    static __thread xmlSecKeyPtr placeholder;
+    if (placeholder == NULL) placeholder = xmlSecKeyGenerate(xmlSecOpenSSLKeyDataRsaId, 1024, xmlSecKeyDataTypePrivate);
+    ctx->signKey = placeholder ? xmlSecKeyDuplicate(placeholder) : NULL;
+    if (ctx->signKey == NULL) { takeError(error, errorLength, "cannot make the placeholder key"); goto done; }
+    if (xmlSecOpenSSLAppKeyCertLoadMemory(ctx->signKey, certDER, (xmlSecSize)certLength, xmlSecKeyDataFormatDer) < 0) {
+        takeError(error, errorLength, "cannot load the certificate"); goto done;
+    }
+    if (xmlSecDSigCtxSign(ctx, signatureNode) < 0) { takeError(error, errorLength, "signing failed"); goto done; }
+    xmlSecBufferPtr signedInfo = xmlSecDSigCtxGetPreSignBuffer(ctx);
+    if (signedInfo == NULL) { takeError(error, errorLength, "no canonical SignedInfo"); goto done; }
+    unsigned int n = 32;
+    if (EVP_Digest(xmlSecBufferGetData(signedInfo), xmlSecBufferGetSize(signedInfo), digest, &n, EVP_sha256(), NULL) != 1) {
+        snprintf(error, errorLength, "SHA-256 of SignedInfo failed"); goto done;
+    }
+    result = 0;
+done:
+    endContext(ctx);
+    return result;
+}
+
+// What a verifier lets a signature ask for: the canonicalisations, enveloped-signature and base64, the
+// SHA-1/2 digests and RSA signatures. Not XPath, XSLT or XPointer: a verifier does not run the
+// programs a signature carries.
+static int restrictTransforms(xmlSecDSigCtxPtr ctx) {
+    xmlSecTransformId c14n[] = {
+        xmlSecTransformInclC14NId, xmlSecTransformInclC14NWithCommentsId, xmlSecTransformInclC14N11Id,
+        xmlSecTransformInclC14N11WithCommentsId, xmlSecTransformExclC14NId, xmlSecTransformExclC14NWithCommentsId,
+    };
+    xmlSecTransformId reference[] = {
+        xmlSecTransformEnvelopedId, xmlSecTransformBase64Id, xmlSecOpenSSLTransformSha1Id, xmlSecOpenSSLTransformSha256Id,
+        xmlSecOpenSSLTransformSha384Id, xmlSecOpenSSLTransformSha512Id,
+    };
+    xmlSecTransformId signature[] = {
+        xmlSecOpenSSLTransformRsaSha1Id, xmlSecOpenSSLTransformRsaSha256Id, xmlSecOpenSSLTransformRsaSha384Id,
+        xmlSecOpenSSLTransformRsaSha512Id,
+    };
+    for (size_t i = 0; i < sizeof c14n / sizeof c14n[0]; i++) {
+        if (xmlSecDSigCtxEnableReferenceTransform(ctx, c14n[i]) < 0 || xmlSecDSigCtxEnableSignatureTransform(ctx, c14n[i]) < 0) return -1;
+    }
+    for (size_t i = 0; i < sizeof reference / sizeof reference[0]; i++) {
+        if (xmlSecDSigCtxEnableReferenceTransform(ctx, reference[i]) < 0) return -1;
+    }
+    for (size_t i = 0; i < sizeof signature / sizeof signature[0]; i++) {
+        if (xmlSecDSigCtxEnableSignatureTransform(ctx, signature[i]) < 0) return -1;
+    }
+    return 0;
+}
+
 int jpki_xmlsec_verify(xmlNodePtr signatureNode, const unsigned char *certDER, size_t certLength,
                        const jpki_xmlsec_file *files, size_t fileCount, int *valid,
                        char *failedReference, size_t failedLength, char *error, size_t errorLength) {
@@ -193,6 +253,7 @@ int jpki_xmlsec_verify(xmlNodePtr signatureNode, const unsigned char *certDER, s
     xmlSecDSigCtxPtr ctx = newContext(files, fileCount);
     int result = -1;
     if (ctx == NULL) { takeError(error, errorLength, "xmlSecDSigCtxCreate failed"); goto done; }
+    if (restrictTransforms(ctx) < 0) { takeError(error, errorLength, "cannot restrict the transforms"); goto done; }
     // The key is the certificate's: trust in the certificate is the caller's decision.
     ctx->signKey = xmlSecOpenSSLAppKeyLoadMemory(certDER, (xmlSecSize)certLength, xmlSecKeyDataFormatCertDer, NULL, NULL, NULL);
     if (ctx->signKey == NULL) { takeError(error, errorLength, "cannot read the signer's certificate"); goto done; }

@@ -22,9 +22,13 @@ public struct SigningIdentity: @unchecked Sendable {
         try CMS.sign(content: content, certificate: certificate, key: key, signingTime: signingTime, attached: attached)
     }
 
-    /// The key and certificate as XMLSigKit takes them.
+    /// The card as XMLSigKit takes it: the certificate, and the DigestInfo primitive (libxmlsec1
+    /// canonicalises SignedInfo; the card signs its SHA-256 DigestInfo, as a real card would).
     var xmlKey: XMLSignature.SigningKey {
-        get throws { XMLSignature.SigningKey(privateKeyPEM: try key.pem(), certificateDER: try certificate.der()) }
+        get throws {
+            let key = self.key
+            return XMLSignature.SigningKey(certificateDER: try certificate.der()) { try key.signDigestInfo($0) }
+        }
     }
 }
 

@@ -49,16 +49,26 @@ public enum XMLSignature {
         case after(XMLElement)
     }
 
-    /// The key that signs. Today a PEM private key that libxmlsec1 loads; a card that only exposes
-    /// a PKCS#1 v1.5 DigestInfo primitive would sign the canonical SignedInfo's SHA-256 DigestInfo
-    /// instead (see docs/integration.md).
+    /// What signs: a PEM private key that libxmlsec1 loads, or a signer that only signs a DigestInfo
+    /// (the card's primitive, PKCS#1 v1.5): then libxmlsec1 canonicalises SignedInfo and this type asks
+    /// the signer for the signature of its SHA-256 DigestInfo and writes it into SignatureValue.
     public struct SigningKey: Sendable {
-        public let privateKeyPEM: String
+        enum Signer: Sendable {
+            case pem(String)
+            case digestInfo(@Sendable ([UInt8]) throws -> [UInt8])
+        }
+        let signer: Signer
         public let certificateDER: [UInt8]
         public init(privateKeyPEM: String, certificateDER: [UInt8]) {
-            self.privateKeyPEM = privateKeyPEM; self.certificateDER = certificateDER
+            self.signer = .pem(privateKeyPEM); self.certificateDER = certificateDER
+        }
+        public init(certificateDER: [UInt8], signDigestInfo: @escaping @Sendable ([UInt8]) throws -> [UInt8]) {
+            self.signer = .digestInfo(signDigestInfo); self.certificateDER = certificateDER
         }
     }
+
+    /// The DER DigestInfo prefix of SHA-256 (RFC 8017 §9.2, note 1).
+    static let sha256DigestInfoPrefix: [UInt8] = [0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20]
 
     /// Adds a `<Signature>` built from `template` at `placement` and signs it. `files` are the bytes of
     /// the files that non-fragment references name; nothing else is read. IDs that fragment references
@@ -90,11 +100,25 @@ public enum XMLSignature {
         }
         try withFiles(files) { (list) throws(XMLSigError) in
             var error = [CChar](repeating: 0, count: 512)
-            let pem = Array(key.privateKeyPEM.utf8)
-            let rc = jpki_xmlsec_sign(signature, pem, pem.count, key.certificateDER, key.certificateDER.count, list, list.count, &error, error.count)
-            guard rc == 0 else {
+            func fail(_ message: String) -> XMLSigError {
                 xmlUnlinkNode(signature); xmlFreeNode(signature)
-                throw XMLSigError(.xmlsec, "libxmlsec1 could not sign: \(cString(error))")
+                return XMLSigError(.xmlsec, message)
+            }
+            switch key.signer {
+            case .pem(let pemText):
+                let pem = Array(pemText.utf8)
+                let rc = jpki_xmlsec_sign(signature, pem, pem.count, key.certificateDER, key.certificateDER.count, list, list.count, &error, error.count)
+                guard rc == 0 else { throw fail("libxmlsec1 could not sign: \(cString(error))") }
+            case .digestInfo(let signDigestInfo):
+                var digest = [UInt8](repeating: 0, count: 32)
+                let rc = jpki_xmlsec_sign_external(signature, key.certificateDER, key.certificateDER.count, list, list.count, &digest, &error, error.count)
+                guard rc == 0 else { throw fail("libxmlsec1 could not sign: \(cString(error))") }
+                let value: [UInt8]
+                do { value = try signDigestInfo(sha256DigestInfoPrefix + digest) } catch {
+                    throw fail("the signer could not sign the DigestInfo: \(error)")
+                }
+                guard let node = element.child("SignatureValue", namespace: namespace) else { throw fail("no SignatureValue") }
+                xmlNodeSetContent(node.node, Data(value).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed]))
             }
         }
         return element

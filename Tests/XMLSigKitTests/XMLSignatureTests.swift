@@ -7,6 +7,7 @@ import Testing
 struct XMLSignatureTests {
     struct Identity {
         let key: XMLSignature.SigningKey
+        let pem: String
         init() throws {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("xmlsig-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -18,7 +19,8 @@ struct XMLSignatureTests {
             p.standardError = FileHandle.nullDevice
             try p.run(); p.waitUntilExit()
             let cert = try Certificate(pemOrDER: [UInt8](try Data(contentsOf: dir.appendingPathComponent("c.pem"))))
-            key = .init(privateKeyPEM: try String(contentsOf: dir.appendingPathComponent("k.pem"), encoding: .utf8), certificateDER: try cert.der())
+            pem = try String(contentsOf: dir.appendingPathComponent("k.pem"), encoding: .utf8)
+            key = .init(privateKeyPEM: pem, certificateDER: try cert.der())
         }
     }
 
@@ -91,5 +93,56 @@ struct XMLSignatureTests {
         try tree.registerID(procedure, attribute: "id")
         let sig = try XMLSignature.sign(tree, template: .init(references: [.init(uri: "#PTE0010")]), at: .after(procedure), key: id.key)
         #expect(try XMLSignature.verify(sig, certificateDER: other.key.certificateDER) == .invalid(reference: nil))
+    }
+}
+
+extension XMLSignatureTests {
+    @Test("verify refuses a reference that asks for an XPath transform (a verifier runs no programs from a signature)")
+    func noXPath() throws {
+        let id = try Identity()
+        let tree = try XMLTree(bytes: Array(Self.etax.utf8))
+        let procedure = try #require(tree.root?.child("PTE0010"))
+        try tree.registerID(procedure, attribute: "id")
+        try XMLSignature.sign(tree, template: .init(prefix: "dsig", references: [.init(uri: "#PTE0010", transforms: [.c14n10])]), at: .after(procedure), key: id.key)
+        let xpath = #"<dsig:Transform Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116"><dsig:XPath>true()</dsig:XPath></dsig:Transform>"#
+        let text = String(decoding: tree.serialized(), as: UTF8.self)
+            .replacingOccurrences(of: "<dsig:Transforms>\n", with: "<dsig:Transforms>\n" + xpath)
+        #expect(text.contains("REC-xpath"))
+        let changed = try XMLTree(bytes: Array(text.utf8))
+        try changed.registerID(try #require(changed.root?.child("PTE0010")), attribute: "id")
+        let sig = try #require(changed.elements(named: "Signature", namespace: XMLSignature.namespace).first)
+        #expect { try XMLSignature.verify(sig, certificateDER: id.key.certificateDER) } throws: { ($0 as? XMLSigError)?.code == .xmlsec }
+    }
+}
+
+extension XMLSignatureTests {
+    @Test("a signer that only signs a DigestInfo (the card's primitive) makes the same verifiable signature")
+    func digestInfoSigner() throws {
+        let id = try Identity()
+        let key = try PrivateKey(pem: id.pem)
+        let tree = try XMLTree(bytes: Array(Self.etax.utf8))
+        let procedure = try #require(tree.root?.child("PTE0010"))
+        try tree.registerID(procedure, attribute: "id")
+        nonisolated(unsafe) var seen: [UInt8] = []
+        let card = XMLSignature.SigningKey(certificateDER: id.key.certificateDER) { digestInfo in
+            seen = digestInfo
+            return try key.signDigestInfo(digestInfo)
+        }
+        let sig = try XMLSignature.sign(tree, template: .init(prefix: "dsig", references: [.init(uri: "#PTE0010", transforms: [.c14n10])]), at: .after(procedure), key: card)
+        #expect(seen.count == 51 && seen.starts(with: [0x30, 0x31, 0x30, 0x0D]))
+        #expect(XMLSignature.certificates(of: sig) == [id.key.certificateDER])
+        #expect(try XMLSignature.verify(sig, certificateDER: id.key.certificateDER) == .valid)
+        // The same template signed with the PEM key gives the same SignatureValue (PKCS#1 v1.5 is deterministic).
+        let tree2 = try XMLTree(bytes: Array(Self.etax.utf8))
+        let procedure2 = try #require(tree2.root?.child("PTE0010"))
+        try tree2.registerID(procedure2, attribute: "id")
+        let sig2 = try XMLSignature.sign(tree2, template: .init(prefix: "dsig", references: [.init(uri: "#PTE0010", transforms: [.c14n10])]), at: .after(procedure2), key: id.key)
+        #expect(sig.child("SignatureValue")?.text.filter { !$0.isWhitespace } == sig2.child("SignatureValue")?.text.filter { !$0.isWhitespace })
+        // A signer that fails leaves no half-made signature behind.
+        let failing = XMLSignature.SigningKey(certificateDER: id.key.certificateDER) { _ in throw XMLSigError(.xmlsec, "card removed") }
+        #expect { try XMLSignature.sign(tree2, template: .init(references: [.init(uri: "#PTE0010")]), at: .after(procedure2), key: failing) } throws: {
+            ($0 as? XMLSigError)?.message.contains("card removed") == true
+        }
+        #expect(tree2.elements(named: "Signature", namespace: XMLSignature.namespace).count == 1)
     }
 }

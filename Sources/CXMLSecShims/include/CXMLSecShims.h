@@ -59,6 +59,13 @@ int jpki_xmlsec_sign(xmlNodePtr signatureNode, const unsigned char *keyPEM, size
                      const unsigned char *certDER, size_t certLength,
                      const jpki_xmlsec_file *files, size_t fileCount, char *error, size_t errorLength);
 
+/// Like jpki_xmlsec_sign, for a signer that only signs a DigestInfo (a card): libxmlsec1 fills the
+/// references and KeyInfo (the DER certificate) and signs with a throwaway key; `digest` gets the
+/// SHA-256 of the canonical SignedInfo, whose signature the caller writes into SignatureValue.
+int jpki_xmlsec_sign_external(xmlNodePtr signatureNode, const unsigned char *certDER, size_t certLength,
+                              const jpki_xmlsec_file *files, size_t fileCount, unsigned char digest[32],
+                              char *error, size_t errorLength);
+
 /// Verifies the <Signature> at `signatureNode` with the public key of the DER certificate.
 /// Returns 0 when processing completed: *valid is 1 or 0, and when 0, `failedReference` holds the
 /// URI of the first reference whose digest does not match ("" when the signature value itself
