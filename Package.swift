@@ -30,8 +30,20 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .target(name: "CJPKIShims", dependencies: ["COpenSSL"]),
+        // libxmlsec1 with its OpenSSL backend (and libxml2) for XML signatures, plus C functions for its
+        // macros, its I/O callbacks and its error callback.
+        .systemLibrary(
+            name: "CXMLSec",
+            pkgConfig: "xmlsec1-openssl",
+            providers: [.apt(["libxmlsec1-dev"])]
+        ),
+        .target(name: "CXMLSecShims", dependencies: ["CXMLSec"]),
         // Layer 1: safe Swift over OpenSSL. No JPKI knowledge; no OpaquePointer above this target.
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "CJPKIShims", "DERKit"]),
+        // Layer 1: safe Swift over libxmlsec1 (XMLDSig: C14N, digests, signatures). No JPKI knowledge.
+        .target(name: "XMLSigKit", dependencies: ["CXMLSec", "CXMLSecShims"]),
+        // Layer 1: reading PDFs and signing them by an incremental update (pure Swift, no JPKI knowledge).
+        .target(name: "PDFSigKit"),
         // A small DER writer and reader shared by the wrappers and the domain (pure Swift).
         .target(name: "DERKit"),
         // Layer 2: the JPKI rules and profile. Pure Swift, clock injected, no I/O.
@@ -44,7 +56,7 @@ let package = Package(
         ]),
         // Layer 4: CA services: each operation one transaction, audited.
         .target(name: "JPKICA", dependencies: [
-            "OpenSSLKit", "JPKIDomain", "JPKIStore",
+            "OpenSSLKit", "XMLSigKit", "PDFSigKit", "JPKIDomain", "JPKIStore",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Layer 5: the faces. HTTP (`serve`: OCSP responder, CRLs, roots, metrics) on Hummingbird 2.
@@ -76,6 +88,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "DERKit"]),
+        .testTarget(name: "XMLSigKitTests", dependencies: ["XMLSigKit", "PDFSigKit", "OpenSSLKit"]),
         .testTarget(name: "JPKIDomainTests", dependencies: ["JPKIDomain"]),
         .testTarget(name: "JPKISandboxTests", dependencies: [
             "JPKICA", "JPKIDomain", "JPKIStore", "OpenSSLKit", "DERKit", "JPKICard", "jpki-sandbox",

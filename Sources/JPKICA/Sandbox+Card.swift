@@ -83,16 +83,15 @@ extension Sandbox {
         guard !digestInfo.isEmpty, digestInfo.count <= key.signatureSize - 11 else {
             throw CardSignRefusal.badInput("a DigestInfo of \(digestInfo.count) bytes (1 to \(key.signatureSize - 11) for this key)")
         }
-        let signature = try key.signPKCS1(digestInfo: digestInfo)
+        let signature = try key.signDigestInfo(digestInfo)
         let now = try now()
         try store.write { tx in
             guard let current = try tx.certificate(serial: record.serial), let card = try tx.card(id: current.cardID) else {
                 throw SandboxError.notFound("no certificate \(record.serial)")
             }
-            let status = current.status(at: now)
-            guard status == "good" else { throw CardSignRefusal.certificateUnusable("certificate \(current.serial) is \(status)") }
-            guard card.status == .active, card.notAfter >= now else {
-                throw CardSignRefusal.certificateUnusable("card \(card.id) is \(card.notAfter < now ? "expired" : card.status.rawValue)")
+            // The same rule as `sign` (revoked, suspended, expired, not yet valid, a card given up or expired).
+            do { try Self.checkUsable(current, card: card, at: now) } catch let refusal as SandboxError {
+                throw CardSignRefusal.certificateUnusable(refusal.message)
             }
             guard !current.locked else { throw CardSignRefusal.pinLocked }
             try Audit.append(tx, at: now, operation: "card.sign", applicant: nil, residentID: current.residentID, serials: [current.serial],

@@ -123,26 +123,23 @@ struct DemoCommand: AsyncCommand {
         """)
         showOpenSSL(ocsp)
 
-        // A signature made with the card before the loss, checked before and after the revocation.
+        // An e-Tax return signed with the card before the loss (the e-Tax shape), checked before and after the revocation.
         let folder = sandbox.home.url
-        let doc = folder.appendingPathComponent("e-tax-return.xml"), sig = folder.appendingPathComponent("e-tax-return.xml.p7s")
-        try writeFile(Array("<申告書><氏名>山田　太郎</氏名><所得>5000000</所得></申告書>\n".utf8), to: doc.path, mode: 0o644)
+        let doc = folder.appendingPathComponent("e-tax-return.xtx")
         let signedAt = try sandbox.now()
-        try writeFile(try sandbox.sign(serial: serial, pin: "ABC123", content: [UInt8](try Data(contentsOf: doc)), attached: false), to: sig.path, mode: 0o644)
+        try writeFile(try sandbox.signETax(serial: serial, pin: "ABC123", xml: EFilingSamples.etax(name: "山田　太郎")), to: doc.path, mode: 0o644)
         let verifier = sandbox.verifier(trust: try sandbox.trustAnchors(folder: nil))
-        let before = try verifier.verifySignature(content: [UInt8](try Data(contentsOf: doc)), signature: [UInt8](try Data(contentsOf: sig)),
-                                                  at: try sandbox.now(), revocation: .local)
+        let before = try verifier.verifyFiling(doc, at: try sandbox.now(), revocation: .local).overall
         say("""
 
-           The holder signs an e-Tax return with the card (PIN checked like the card's; CMS, CAdES-BES):
-           $ jpki-sandbox sign \(serial) --pin ABC123 --in \(doc.path) --out \(sig.path)
-           $ jpki-sandbox verify --in \(doc.path) --signature \(sig.path)
+           The holder signs an e-Tax return with the card (PIN checked like the card's; XMLDSig after the procedure element):
+           $ jpki-sandbox sign \(serial) --pin ABC123 --format etax --in return.xtx --out \(doc.path)
+           $ jpki-sandbox verify --in \(doc.path)
              \(before.status.rawValue): \(before.message)
              signer: \(before.basicDetails?["name"] ?? "-"), \(before.basicDetails?["address"] ?? "-")
-           openssl agrees:
-           $ openssl cms -verify -binary -content \(doc.path) -in \(sig.path) -inform DER -CAfile \(root) -out /dev/null
+           xmlsec1 agrees (Debian's xmlsec1):
+           $ xmlsec1 --verify --trusted-pem \(root) --id-attr:id http://xml.e-tax.nta.go.jp/XSD/kyotsu:PTE0010 \(doc.path)
         """)
-        showOpenSSL(["cms", "-verify", "-binary", "-content", doc.path, "-in", sig.path, "-inform", "DER", "-CAfile", root, "-out", "/dev/null"])
         // The loss is reported a moment after the signing (sandbox times are whole seconds).
         try await Task.sleep(for: .milliseconds(1100))
         let revoked = try sandbox.revokeCertificate(serial: serial, reason: try RevocationReason(parsing: "lost"))
@@ -155,15 +152,14 @@ struct DemoCommand: AsyncCommand {
            $ openssl \(ocsp.joined(separator: " "))
         """)
         showOpenSSL(ocsp)
-        let after = try verifier.verifySignature(content: [UInt8](try Data(contentsOf: doc)), signature: [UInt8](try Data(contentsOf: sig)),
-                                                 at: try sandbox.now(), revocation: .local)
+        let after = try verifier.verifyFiling(doc, at: try sandbox.now(), revocation: .local).overall
         say("""
 
            The return signed before the loss, checked now and as of the moment it was signed:
-           $ jpki-sandbox verify --in \(doc.path) --signature \(sig.path)
+           $ jpki-sandbox verify --in \(doc.path)
              \(after.status.rawValue) (exit \(after.status.exitCode)): \(after.message)
-           $ jpki-sandbox verify --in \(doc.path) --signature \(sig.path) --at \(ISOTime.display(signedAt))
-             \(try verifier.verifySignature(content: [UInt8](try Data(contentsOf: doc)), signature: [UInt8](try Data(contentsOf: sig)), at: signedAt, revocation: .local).status.rawValue)
+           $ jpki-sandbox verify --in \(doc.path) --at \(ISOTime.display(signedAt))
+             \(try verifier.verifyFiling(doc, at: signedAt, revocation: .local).overall.status.rawValue)
         """)
         say("""
 

@@ -49,30 +49,42 @@ func makeVerifier(_ global: GlobalOptions, trust: String?) throws -> (SignatureV
 }
 
 let verifyExitCodes = """
-Exit status: 0 valid, 2 invalid signature (or not a signature of this content), 3 untrusted, 4 revoked, \
-5 suspended, 6 expired; 1 for errors (unreadable files, bad options).
+Exit status: 0 valid, 2 invalid signature (or not a signature of this content; a filing with no signature, \
+a changed or missing referenced file, a damaged PDF), 3 untrusted, 4 revoked, 5 suspended, 6 expired; 1 for errors \
+(unreadable files, input that is no known format, bad options).
 """
 
 struct SignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign",
-        abstract: "Sign a file with a simulated card's signing certificate: CMS SignedData (CAdES-BES), detached by default.",
+        abstract: "Sign with a simulated card's signing certificate: CMS SignedData (CAdES-BES, the default), or an e-Tax file, an e-Gov package, a PDF, or a raw DigestInfo.",
         discussion: """
         RSA PKCS#1 v1.5 with SHA-256; signed attributes content-type, message-digest, signing-time (the sandbox clock) and \
         ESS signing-certificate-v2. Like the card, a wrong PIN costs a try; a locked, suspended, revoked or expired \
         certificate refuses and says which. Check with:
           openssl cms -verify -binary -content FILE -in FILE.p7s -inform DER -CAfile sign-root.pem
+        --format etax: an e-Tax file (<DATA> with the procedure element); the XMLDSig follows the procedure element.
+        --format egov: a package folder with kousei.xml; --out is the signed package's folder (--cosign for 連署).
+        --format pdf: an incremental update with a signature field (adbe.pkcs7.detached; --pades, --filter MOJSignDoc).
+        --format raw: PKCS#1 v1.5 over --digest-info HEX, or over the SHA-256 DigestInfo of --in; --out gets the signature.
+        See docs/integration.md.
         """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Serial number of a signing certificate.") var serial: String
     @Option(help: SecretInput.help("The signing PIN.", option: "pin")) var pin: String?
-    @Option(name: .customLong("in"), help: "The file to sign.") var input: String
-    @Option(help: "Where to write the signature (DER).") var out: String
+    @Option(name: .customLong("in"), help: "The file (or e-Gov package folder) to sign.") var input: String?
+    @Option(help: "Where to write the signature (DER), or the signed file or package.") var out: String
     @Flag(help: "Embed the content in the SignedData.") var attached = false
+    @OptionGroup var filing: FilingSignOptions
 
     func run() throws {
         try global.run {
             let sandbox = try global.openSandbox()
+            guard let format = FilingFormat(rawValue: filing.format) else { throw SandboxError.invalid("--format must be cms, etax, egov, pdf or raw") }
+            if format != .cms {
+                return try signFiling(sandbox, serial: serial, pin: try SecretInput.required(pin, option: "pin"), format: format, input: input, out: out, options: filing)
+            }
+            guard let input else { throw SandboxError.invalid("sign needs --in FILE") }
             let content = try readInput(input, what: "the file to sign")
             let signature = try sandbox.sign(serial: serial, pin: try SecretInput.required(pin, option: "pin"), content: content, attached: attached)
             try writeFile(signature, to: out, mode: 0o644)
@@ -85,11 +97,12 @@ struct SignCommand: ParsableCommand {
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Verify a CMS signature: signature, chain to a sandbox root, validity at the signing time and at --at, revocation.",
-        discussion: "Revocation: local (this sandbox's register, default), ocsp or crl (the URLs in the certificate), none. Without a sandbox home, give --trust DIR (and ocsp, crl or none).\n" + verifyExitCodes)
+        abstract: "Verify a signature: signature, chain to a sandbox root, validity at the signing time and at --at, revocation.",
+        discussion: "With --signature: a detached CMS signature of --in. Without: --in is an e-Tax file, an e-Gov package (folder or kousei.xml) or a PDF, detected from the file (or --format), and every signature in it is checked; the exit status is the first one that is not valid. Revocation: local (this sandbox's register, default), ocsp or crl (the URLs in the certificate), none. Without a sandbox home, give --trust DIR (and ocsp, crl or none).\n" + verifyExitCodes)
     @OptionGroup var global: GlobalOptions
     @Option(name: .customLong("in"), help: "The signed file.") var input: String
-    @Option(help: "The signature (DER CMS).") var signature: String
+    @Option(help: "The signature (DER CMS), for a detached CMS signature.") var signature: String?
+    @Option(help: ArgumentHelp("The filing's shape, when not detected.", valueName: "etax|egov|pdf")) var format: String?
     @Option(help: ArgumentHelp("How to check revocation.", valueName: "local|ocsp|crl|none")) var revocation = "local"
     @Option(help: "A folder of trusted root certificates (default: this sandbox's roots).") var trust: String?
 
@@ -98,6 +111,11 @@ struct VerifyCommand: ParsableCommand {
         try global.run {
             guard let source = RevocationSource(rawValue: revocation) else { throw SandboxError.invalid("--revocation must be local, ocsp, crl or none") }
             let (verifier, at, _) = try makeVerifier(global, trust: trust)
+            guard let signature else {
+                let (json, filingStatus) = try verifyFiling(verifier, input: input, format: format, at: at, revocation: source)
+                status = filingStatus
+                return json
+            }
             let verdict = try verifier.verifySignature(content: try readInput(input, what: "the signed file"),
                                                        signature: try readInput(signature, what: "the signature"), at: at, revocation: source)
             status = verdict.status

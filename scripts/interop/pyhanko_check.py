@@ -8,14 +8,15 @@ Run it with the venv's interpreter (pyHanko 0.38, pyhanko-certvalidator 0.33):
         [--revocation hard-fail|soft-fail|none] [--at 2027-02-27T10:00:00+09:00]
 
 sign
-    Makes a one-page PDF in memory (pyHanko's own writer, no other tool) and signs it with the
+    Makes a one-page PDF in memory (pyHanko's own writer, no other tool), or reads --in PDF, and signs it with the
     key and certificate of a PKCS#12 file written by `jpki-sandbox export SERIAL --out FILE
     --password P`. The signature is PAdES baseline B (SubFilter /ETSI.CAdES.detached, SHA-256,
     no timestamp, no embedded revocation data) in a new field "Signature1". The signing time is
     the real clock of this machine, not the sandbox clock.
 
 validate
-    Validates the first embedded signature with `validate_pdf_signature` and
+    Validates the first embedded signature (or the one --index N names, in file order) with
+    `validate_pdf_signature` and
     `ValidationContext(trust_roots=[ROOT], allow_fetching=True, revocation_mode=MODE)`.
     MODE (default hard-fail):
       hard-fail  the CRL or OCSP URL in the certificate must answer. The sandbox serves them with
@@ -122,7 +123,15 @@ def cmd_sign(args):
         md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,  # PAdES; no timestamper and no DSS: baseline B
     )
-    writer = IncrementalPdfFileWriter(io.BytesIO(blank_pdf()))
+    if args.input:
+        try:
+            with open(args.input, "rb") as f:
+                source = f.read()
+        except OSError as e:
+            raise UsageError(f"cannot read {args.input}: {e.strerror}")
+    else:
+        source = blank_pdf()
+    writer = IncrementalPdfFileWriter(io.BytesIO(source), strict=False)
     try:
         signed = signers.sign_pdf(writer, meta, signer=signer, new_field_spec=fields.SigFieldSpec(sig_field_name=FIELD))
     except Exception as e:  # e.g. a key type pyHanko cannot sign with
@@ -199,6 +208,8 @@ def cmd_validate(args):
             raise UsageError(f"cannot parse {args.pdf} as a PDF: {e}")
         if not signatures:
             raise UsageError(f"{args.pdf} has no embedded signature")
+        if not 0 <= args.index < len(signatures):
+            raise UsageError(f"{args.pdf} has {len(signatures)} signature(s); --index {args.index} is out of range")
 
         collect = Collect()
         for name in ("pyhanko", "pyhanko_certvalidator"):
@@ -212,7 +223,7 @@ def cmd_validate(args):
             kwargs["moment"] = moment
         try:
             vc = ValidationContext(**kwargs)
-            status = validate_pdf_signature(signatures[0], vc)
+            status = validate_pdf_signature(signatures[args.index], vc)
         except Exception as e:
             # Anything pyHanko raises instead of answering (a hard-fail fetch error on some paths,
             # a malformed signature) is a failed validation, not a crash of this script.
@@ -249,6 +260,7 @@ def main(argv=None):
     s.add_argument("--p12", required=True, help="PKCS#12 from `jpki-sandbox export SERIAL --out FILE --password P`")
     s.add_argument("--password", required=True, help="its password")
     s.add_argument("--out", required=True, help="where to write the signed PDF")
+    s.add_argument("--in", dest="input", help="sign this PDF (an incremental update) instead of a new one-page PDF")
 
     v = sub.add_parser("validate", help="validate the embedded signature against a root")
     v.add_argument("--pdf", required=True, help="the signed PDF")
@@ -256,6 +268,7 @@ def main(argv=None):
     v.add_argument("--revocation", choices=["hard-fail", "soft-fail", "none"], default="hard-fail",
                    help="revocation mode of the ValidationContext (default hard-fail)")
     v.add_argument("--at", help="validate as of this time: 2027-02-27 (00:00 JST) or 2027-02-27T10:00:00+09:00")
+    v.add_argument("--index", type=int, default=0, help="which embedded signature, in file order (default 0, the first)")
 
     args = p.parse_args(_ARGV)
     try:
