@@ -46,15 +46,20 @@ public actor CRLPublisher {
     /// next pass generate again. A caller also waits for any generation running when it looks: that
     /// one may have taken the very mark the caller set (another caller started it), and the CRLs from
     /// before it would not show the caller's change.
-    public func bringUpToDate(now: Date) async throws {
-        while running != nil || needsGeneration(now: now) {
+    ///
+    /// `now` is read afresh at every pass. (It used to be one instant taken before the loop: a
+    /// generation that finished in a later second made CRLs with a thisUpdate after it, which looked
+    /// like "the clock went back", so every pass generated again, for ever — the request never got its
+    /// CRL and the server never finished a graceful stop.)
+    public func bringUpToDate(now: @Sendable () -> Date) async throws {
+        while running != nil || needsGeneration(now: now()) {
             if let running {
                 // Its failure is reported to the caller that started it; this one tries again.
                 _ = try? await running.value
                 continue
             }
             let taken = stale.take()
-            let kinds = current.isEmpty || isDue(now: now) ? CertificateKind.allCases : CertificateKind.allCases.filter { taken.contains($0) }
+            let kinds = current.isEmpty || isDue(now: now()) ? CertificateKind.allCases : CertificateKind.allCases.filter { taken.contains($0) }
             let extraNow = extra
             let sandbox = self.sandbox
             let task = Task<Void, any Error> {
@@ -87,7 +92,7 @@ public actor CRLPublisher {
 
     /// The current CRL at `path` (`sign.crl`, `auth/13119.crl`), brought up to date first. A partition
     /// of a municipality in the table that has no certificates yet is generated on demand.
-    public func crl(path: String, now: Date) async throws -> PublishedCRL? {
+    public func crl(path: String, now: @Sendable () -> Date) async throws -> PublishedCRL? {
         try await bringUpToDate(now: now)
         if let crl = current[path] { return crl }
         let parts = path.split(separator: "/")

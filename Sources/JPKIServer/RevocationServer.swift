@@ -118,7 +118,7 @@ public struct RevocationServer: Sendable {
         router.get("/crl/**") { request, _ -> Response in
             let path = String(request.uri.path.dropFirst("/crl/".count))
             service.refresh()   // a change committed by the CLI a moment ago is in this CRL
-            guard let crl = try await service.crls.crl(path: path, now: service.now()) else {
+            guard let crl = try await service.crls.crl(path: path, now: { service.now() }) else {
                 throw HTTPError(.notFound, message: "no CRL \(path): /crl/sign.crl, /crl/auth.crl or /crl/{sign,auth}/{municipality code}.crl")
             }
             if request.headers[.ifNoneMatch] == crl.etag { return Response(status: .notModified, headers: [.eTag: crl.etag]) }
@@ -277,7 +277,7 @@ struct MaintenanceService: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             service.refresh()
             do {
-                try await service.crls.bringUpToDate(now: service.now())
+                try await service.crls.bringUpToDate(now: { service.now() })
             } catch {
                 logger.error("CRL generation failed; retrying", metadata: ["error": "\(error)"])
             }
