@@ -120,6 +120,12 @@ struct ReliabilityTests {
         let figures = r.json
         #expect((figures["checked"] as? Int ?? 0) > 100, "too few answers checked: \(r.stdout)")
         #expect(figures["stale"] as? Int == 0 && figures["crlStale"] as? Int == 0)
+        // About one CRL generation per change: a generation finishing in a later second once looked
+        // like a clock gone back and made the server regenerate for ever (thousands of cRLNumbers).
+        let metrics = String(decoding: try HTTP.request(server.url + "/metrics", folder: home.url).body, as: UTF8.self)
+        let generations = metrics.split(separator: "\n").first { $0.hasPrefix("jpki_crl_generations_total ") }
+            .flatMap { Int($0.split(separator: " ").last ?? "") } ?? -1
+        #expect((1...200).contains(generations), "CRL generations for 21 changes: \(generations)")
     }
 
     @Test("unfinished bodies, idle connections and the connection cap: closed by the timeouts, 503 over the cap, then recovers (issue 8)")
