@@ -12,6 +12,7 @@ let package = Package(
         // For Fuzz/ (libFuzzer targets, also a separate package: `scripts/fuzz`).
         .library(name: "DERKit", targets: ["DERKit"]),
         .library(name: "JPKIDomain", targets: ["JPKIDomain"]),
+        .library(name: "JPKICard", targets: ["JPKICard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
