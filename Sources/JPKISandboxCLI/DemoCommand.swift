@@ -103,6 +103,7 @@ struct DemoCommand: AsyncCommand {
            jpki-sandbox cert list --json
            jpki-sandbox serve          # OCSP, CRLs and roots on http://127.0.0.1:8080 (docs/revocation.md)
         """)
+        await virtualCard(sandbox: sandbox, cardID: 1)
     }
 
     /// Starts the OCSP responder and CRL server in this process, shows `openssl ocsp` answering good,

@@ -154,8 +154,14 @@ struct CardFixture {
     var cardID: Int64 = 0
     var sign = "", auth = ""
 
-    init(name: String = "山田 太郎") throws {
-        try home.initialize()
+    /// `ocspPort`: the sandbox's OCSP and CRL URLs point at a `serve` on that port.
+    init(name: String = "山田 太郎", ocspPort: Int? = nil) throws {
+        if let ocspPort {
+            let r = try Run.cli(["init", "--config", try home.config(port: ocspPort).path, "--json"], home: home.sandbox)
+            #expect(r.status == 0, "\(r.stderr)")
+        } else {
+            try home.initialize()
+        }
         let resident = try home.addResident(name: name, at: ISO8601DateFormatter().string(from: Date()))
         try issue(resident: resident)
     }

@@ -240,6 +240,33 @@ import Testing
         #expect(!card.log.contains("31 32 33"), "a PIN-like payload reached the log")
     }
 
+    @Test("pyHanko signs a PDF through PKCS#11 (OpenSC) with the card's signing key; its validator, revocation on against serve, says valid, then revoked")
+    func pyHankoOverPKCS11() throws {
+        guard PCSC.ready() else { return }
+        guard Run.venvPython != nil else {
+            #expect(!Run.interopRequired, "\(InteropMissing())")
+            return
+        }
+        let port = ServerProcess.freePort()
+        let f = try CardFixture(ocspPort: port)
+        let server = try ServerProcess(home: f.home.sandbox, port: port, folder: f.home.url)
+        defer { server.stop() }
+        let card = try f.insert()
+        defer { card.stop() }
+        let pdf = f.home.file("signed.pdf")
+        let signed = try Run.interop("pyhanko_card.py", ["--pin", "ABC123", "--out", pdf.path])
+        #expect(signed.status == 0, "\(signed.stdout)\(signed.stderr)")
+        let good = try Run.interop("pyhanko_check.py", ["validate", "--pdf", pdf.path, "--root", f.home.root("sign").path, "--revocation", "hard-fail"])
+        #expect(good.status == 0 && good.json["bottom_line"] as? Bool == true, "\(good.stdout)\(good.stderr)")
+        #expect(try f.home.auditOutcomes().contains { $0.0 == "card.sign" })
+        #expect(try f.home.cli(["cert", "revoke", f.sign, "--reason", "keyCompromise"]).status == 0)
+        let revoked = try Run.interop("pyhanko_check.py", ["validate", "--pdf", pdf.path, "--root", f.home.root("sign").path, "--revocation", "hard-fail"])
+        #expect(revoked.status == 1 && revoked.json["revoked"] as? Bool == true, "\(revoked.stdout)\(revoked.stderr)")
+        // Revoked, the card still holds the certificate but pyHanko can no longer sign with it.
+        let refused = try Run.interop("pyhanko_card.py", ["--pin", "ABC123", "--out", f.home.file("refused.pdf").path])
+        #expect(refused.status == 1, "\(refused.stdout)")
+    }
+
     @Test("two cards at once in slots 0 and 1; card eject takes one out")
     func twoCards() throws {
         guard PCSC.ready() else { return }

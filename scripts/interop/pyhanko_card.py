@@ -30,10 +30,11 @@ def main():
 
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
+    from pyhanko.config.pkcs11 import TokenCriteria
     from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 
     try:
-        session = open_pkcs11_session(args.module, token_label=args.token, user_pin=args.pin)
+        session = open_pkcs11_session(args.module, token_criteria=TokenCriteria(label=args.token), user_pin=args.pin)
     except Exception as e:  # the module's own exceptions: no token, wrong or locked PIN
         print(json.dumps({"error": f"cannot open a session on {args.token!r}: {type(e).__name__}: {e}"}))
         sys.exit(1)
