@@ -43,6 +43,9 @@ let package = Package(
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "CJPKIShims", "DERKit"]),
         // Layer 1: safe Swift over libxmlsec1 (XMLDSig: C14N, digests, signatures). No JPKI knowledge.
         .target(name: "XMLSigKit", dependencies: ["CXMLSec", "CXMLSecShims"]),
+        // zlib (raw deflate) and a small zip reader/writer for e-Gov application packages.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "ZipKit", dependencies: ["CZlib"]),
         // Layer 1: reading PDFs and signing them by an incremental update (pure Swift, no JPKI knowledge).
         .target(name: "PDFSigKit"),
         // A small DER writer and reader shared by the wrappers and the domain (pure Swift).
@@ -57,7 +60,7 @@ let package = Package(
         ]),
         // Layer 4: CA services: each operation one transaction, audited.
         .target(name: "JPKICA", dependencies: [
-            "OpenSSLKit", "XMLSigKit", "PDFSigKit", "JPKIDomain", "JPKIStore",
+            "OpenSSLKit", "XMLSigKit", "PDFSigKit", "ZipKit", "JPKIDomain", "JPKIStore",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Layer 5: the faces. HTTP (`serve`: OCSP responder, CRLs, roots, metrics) on Hummingbird 2.
@@ -89,7 +92,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "DERKit"]),
-        .testTarget(name: "XMLSigKitTests", dependencies: ["XMLSigKit", "PDFSigKit", "OpenSSLKit"]),
+        .testTarget(name: "XMLSigKitTests", dependencies: ["XMLSigKit", "PDFSigKit", "ZipKit", "OpenSSLKit"]),
         .testTarget(name: "JPKIDomainTests", dependencies: ["JPKIDomain"]),
         .testTarget(name: "JPKISandboxTests", dependencies: [
             "JPKICA", "JPKIDomain", "JPKIStore", "OpenSSLKit", "DERKit", "JPKICard", "jpki-sandbox",

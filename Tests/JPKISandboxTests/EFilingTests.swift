@@ -250,6 +250,26 @@ import Testing
         #expect(try f.verify(signed).status == 0)
     }
 
+    @Test("e-Gov: a zipped package (deflated by zip) is signed into a zip that verifies, and the JDK accepts it unzipped; a truncated zip is invalid")
+    func egovZip() throws {
+        guard Self.tool("/usr/bin/zip"), Self.tool("/usr/bin/unzip") else { return }
+        let f = try Fixture()
+        let package = try f.egovPackage(), zipped = f.home.file("package.zip"), signed = f.home.file("signed.zip")
+        let z = try Run.program("/usr/bin/zip", ["-q", "-r", "-9", zipped.path, "."], cwd: package)
+        #expect(z.status == 0, "zip: \(z.stderr)")
+        let r = try f.signFiling("egov", zipped, signed)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let v = try f.verify(signed)
+        #expect(v.status == 0 && v.json["format"] as? String == "egov", "\(v.stdout)")
+        let out = f.home.url.appendingPathComponent("unzipped")
+        #expect(try Run.program("/usr/bin/unzip", ["-q", signed.path, "-d", out.path]).status == 0)
+        if let j = try Self.java(["egov", out.path, "--root", f.root.path]) { #expect(j.status == 0, "java: \(j.stdout)") }
+        let cut = f.home.file("cut.zip")
+        try Data(try Data(contentsOf: signed).prefix(200)).write(to: cut)
+        let t = try f.verify(cut)
+        #expect(t.status == 2, "\(t.stdout)")
+    }
+
     // MARK: PDF
 
     @Test("PDF: adbe.pkcs7.detached, MOJSignDoc and PAdES; two signers stay valid for pyHanko, pdfsig and our verify; a changed byte is invalid")

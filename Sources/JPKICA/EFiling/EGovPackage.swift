@@ -1,5 +1,6 @@
 import Foundation
 import XMLSigKit
+import ZipKit
 
 /// An e-Gov application package (申請データ): `kousei.xml` (構成管理XML) and the application files
 /// beside it, which the signature references by bare file name.
@@ -20,6 +21,12 @@ public struct EGovPackage: Sendable {
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
             throw SandboxError("not-found", "no such file or folder: \(folder.path)")
         }
+        if !isDirectory.boolValue, let handle = FileHandle(forReadingAtPath: folder.path),
+           [UInt8]((try? handle.read(upToCount: 4)) ?? Data()) == [0x50, 0x4B, 0x03, 0x04] {
+            try? handle.close()
+            try self.init(zip: [UInt8](try Data(contentsOf: folder)), name: folder.lastPathComponent)
+            return
+        }
         if !isDirectory.boolValue {
             manifestName = folder.lastPathComponent
             folder = folder.deletingLastPathComponent()
@@ -39,8 +46,36 @@ public struct EGovPackage: Sendable {
         self.init(manifest: [UInt8](manifest), files: files)
     }
 
-    /// Writes the package into `folder` (created if needed): kousei.xml and every file.
+    /// Reads a zipped package: kousei.xml and the files beside it, at the top of the archive or in
+    /// its one top-level folder.
+    public init(zip bytes: [UInt8], name: String) throws {
+        let entries: [String: [UInt8]]
+        do { entries = try ZipArchive.read(bytes) } catch { throw SandboxError("damaged-package", "\(name): \(error.description)") }
+        var prefix = ""
+        if entries[Self.manifestName] == nil,
+           let nested = entries.keys.first(where: { $0.hasSuffix("/" + Self.manifestName) && $0.split(separator: "/").count == 2 }) {
+            prefix = String(nested.dropLast(Self.manifestName.count))
+        }
+        guard let manifest = entries[prefix + Self.manifestName] else {
+            throw SandboxError("not-egov", "\(name) is not an e-Gov package: the zip has no \(Self.manifestName)")
+        }
+        var files: [String: [UInt8]] = [:]
+        for (path, data) in entries where path.hasPrefix(prefix) {
+            let rest = String(path.dropFirst(prefix.count))
+            if rest != Self.manifestName && !rest.contains("/") && !rest.hasPrefix(".") { files[rest] = data }
+        }
+        self.init(manifest: manifest, files: files)
+    }
+
+    /// Writes the package into `folder` (created if needed): kousei.xml and every file; a path ending
+    /// in `.zip` gets a zip archive instead (stored entries at its top level).
     public func write(to folder: URL) throws {
+        if folder.pathExtension.lowercased() == "zip" {
+            var entries = files
+            entries[Self.manifestName] = manifest
+            try Data(ZipArchive.write(entries)).write(to: folder)
+            return
+        }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try Data(manifest).write(to: folder.appendingPathComponent(Self.manifestName))
         for (name, bytes) in files { try Data(bytes).write(to: folder.appendingPathComponent(name)) }

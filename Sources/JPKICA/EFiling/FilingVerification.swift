@@ -35,9 +35,7 @@ extension FilingFormat {
         let head = [UInt8]((try? handle.read(upToCount: 1024)) ?? Data())
         try? handle.close()
         if head.isEmpty { throw SandboxError("unrecognized-input", "\(url.path) is empty: not an e-Tax file, an e-Gov package or a PDF") }
-        if head.starts(with: Array("PK\u{3}\u{4}".utf8)) {
-            throw SandboxError("unrecognized-input", "\(url.path) is a zip: unpack the e-Gov package and give its folder (zip packages are not read yet)")
-        }
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return .egov }
         if Array(head.prefix(1024)).firstRange(of: Array("%PDF-".utf8)) != nil { return .pdf }
         let text = String(decoding: head, as: UTF8.self)
         if text.contains("<DataRoot") { return .egov }
@@ -88,7 +86,10 @@ extension SignatureVerifier {
     }
 
     func verifyEGov(_ url: URL, at: Date, revocation: RevocationSource) throws -> [FilingSignature] {
-        let package = try EGovPackage(folder: url)
+        let package: EGovPackage
+        do { package = try EGovPackage(folder: url) } catch let error as SandboxError where error.code == "damaged-package" {
+            return [FilingSignature(label: "-", verdict: invalid("the zipped package cannot be read: \(error.message)", at: at))]
+        }
         let tree: XMLTree
         do { tree = try EGovShape.parse(package) } catch {
             return [FilingSignature(label: "-", verdict: invalid(SandboxError.from(error).message, at: at))]

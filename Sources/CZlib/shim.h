@@ -1,0 +1,5 @@
+// zlib as a Swift module (raw deflate for zip entries).
+#ifndef CZLIB_SHIM_H
+#define CZLIB_SHIM_H
+#include <zlib.h>
+#endif
