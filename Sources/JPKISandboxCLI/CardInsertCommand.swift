@@ -98,15 +98,7 @@ extension CardCommand {
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
 
-        func report(_ error: any Error) throws {
-            let e = SandboxError.from(error)
-            if global.json {
-                print(JSON.object([("error", .object([("code", .string(e.code)), ("message", .string(e.message))]))]).serialized())
-            } else {
-                FileHandle.standardError.write(Data("error: \(e.message)\n".utf8))
-            }
-            throw ExitCode(1)
-        }
+        func report(_ error: any Error) throws { try global.report(error) }
     }
 
     /// `card eject`: takes a card out of its reader (SIGTERM to its `card insert`, found by its pid file).

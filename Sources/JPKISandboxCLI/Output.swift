@@ -31,14 +31,20 @@ public struct GlobalOptions: ParsableArguments {
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            let e = SandboxError.from(error)
-            if json {
-                print(JSON.object([("error", .object([("code", .string(e.code)), ("message", .string(e.message))]))]).serialized())
-            } else {
-                FileHandle.standardError.write(Data("error: \(e.message)\n".utf8))
-            }
-            throw ExitCode(1)
+            try report(error)
         }
+    }
+
+    /// Prints an error as every command does (the JSON error under `--json`, else a line on stderr),
+    /// then exits 1. Long-running commands (serve, card insert) call it for errors after their start.
+    func report(_ error: any Error) throws -> Never {
+        let e = SandboxError.from(error)
+        if json {
+            print(JSON.object([("error", .object([("code", .string(e.code)), ("message", .string(e.message))]))]).serialized())
+        } else {
+            FileHandle.standardError.write(Data("error: \(e.message)\n".utf8))
+        }
+        throw ExitCode(1)
     }
 }
 

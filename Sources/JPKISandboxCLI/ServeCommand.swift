@@ -92,14 +92,5 @@ struct ServeCommand: AsyncCommand {
         }
     }
 
-    /// Errors as every command reports them (GlobalOptions.run), then exit 1.
-    func report(_ error: any Error) throws {
-        let e = SandboxError.from(error)
-        if global.json {
-            print(JSON.object([("error", .object([("code", .string(e.code)), ("message", .string(e.message))]))]).serialized())
-        } else {
-            FileHandle.standardError.write(Data("error: \(e.message)\n".utf8))
-        }
-        throw ExitCode(1)
-    }
+    func report(_ error: any Error) throws { try global.report(error) }
 }
