@@ -8,6 +8,9 @@ public struct PINResult: Sendable {
     public let ok: Bool
     public let triesLeft: Int
     public let locked: Bool
+    /// The PIN was already locked before this try: nothing was compared or counted (a card answers
+    /// "blocked" rather than the "no tries left" of the try that locks).
+    public var wasLocked = false
 }
 
 extension Sandbox {
@@ -44,7 +47,7 @@ extension Sandbox {
                 if current.locked {
                     try Audit.append(tx, at: now, operation: operation, applicant: nil, residentID: current.residentID, serials: [current.serial],
                                      fee: 0, outcome: "locked", detail: "PIN locked after \(max) failures")
-                    return PINResult(serial: current.serial, ok: false, triesLeft: 0, locked: true)
+                    return PINResult(serial: current.serial, ok: false, triesLeft: 0, locked: true, wasLocked: true)
                 }
                 // Compared against another hash (reset or changed meanwhile), or not compared: again.
                 guard current.pin == compared, let matched else { return nil }

@@ -29,12 +29,10 @@ public struct SandboxCardServices: CardServices {
 
     public func verify(_ kind: CertificateKind, pin: String) throws -> PINCheck {
         guard let serial = try serial(kind) else { return .blocked }
-        // Decided before the try: a locked PIN answers "blocked", the try that locks answers 63 C0.
-        if try sandbox.cardPINTriesLeft(serial: serial) == 0 {
-            _ = try sandbox.cardVerifyPIN(serial: serial, pin: pin) // audited as a refused try, changes no count
-            return .blocked
-        }
+        // Decided in the transaction that counts: a PIN locked before this try answers "blocked",
+        // the try that locks answers 63 C0.
         let result = try sandbox.cardVerifyPIN(serial: serial, pin: pin)
+        if result.wasLocked { return .blocked }
         if result.ok { return .ok }
         return .wrong(triesLeft: result.triesLeft)
     }

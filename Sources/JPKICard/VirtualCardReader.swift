@@ -44,6 +44,7 @@ public final class VirtualCardReader: Sendable {
                     .channelOption(.socketOption(.tcp_nodelay), value: 1)
                     .connect(host: host, port: port) { channel in
                         channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(QuickAck())
                             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(VPCDFrameDecoder()))
                             try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(VPCDFrameEncoder()))
                             return try NIOAsyncChannel<VPCDMessage, [UInt8]>(wrappingChannelSynchronously: channel)
@@ -116,5 +117,31 @@ public final class VirtualCardReader: Sendable {
     static func milliseconds(_ d: Duration) -> String {
         let (s, atto) = d.components
         return String(format: "%.2f", Double(s) * 1000 + Double(atto) / 1e15)
+    }
+}
+
+/// Acknowledges every segment at once (Linux TCP_QUICKACK, which the kernel clears again, so it is set
+/// after each read). vpcd sends a frame's 2-byte length and its payload in two writes, with Nagle's
+/// algorithm on: the payload waits for the ACK of the length, and a delayed ACK held every APDU for
+/// about 40 ms.
+final class QuickAck: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    func channelActive(context: ChannelHandlerContext) {
+        Self.set(context)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        Self.set(context)
+        context.fireChannelRead(data)
+    }
+
+    static func set(_ context: ChannelHandlerContext) {
+        #if os(Linux)
+        let option = ChannelOptions.Types.SocketOption(level: SocketOptionLevel(IPPROTO_TCP), name: SocketOptionName(TCP_QUICKACK))
+        _ = try? context.channel.syncOptions?.setOption(option, value: 1)
+        #endif
     }
 }
