@@ -91,9 +91,7 @@ extension Sandbox {
 
     /// 署名: a detached (or attached) CMS SignedData, CAdES-BES, signing-time from the sandbox clock.
     public func sign(serial: String, pin: String, content: [UInt8], attached: Bool) throws -> [UInt8] {
-        let (record, key) = try usableKey(serial: serial, pin: pin, kind: .sign, operation: "sign")
-        let cert = try Certificate(der: record.der)
-        return try CMS.sign(content: content, certificate: cert, key: key, signingTime: try now(), attached: attached)
+        try signingIdentity(serial: serial, pin: pin).cms(content, attached: attached)
     }
 
     /// 利用者証明: the authentication key signs a challenge (PKCS#1 v1.5 over a SHA-256 DigestInfo).
