@@ -30,5 +30,12 @@ let package = Package(
             .product(name: "OpenSSLKit", package: "jpki-sandbox"),
             .product(name: "JPKIDomain", package: "jpki-sandbox"),
         ]),
+        // The virtual card's APDU handling (JPKICard.JPKIApplet: CommandAPDU.parse and the applet's session),
+        // what pcscd's vpcd reader hands `card insert`.
+        .executableTarget(name: "fuzz-apdu", dependencies: [
+            "CFuzzDriver",
+            .product(name: "JPKICard", package: "jpki-sandbox"),
+            .product(name: "JPKIDomain", package: "jpki-sandbox"),
+        ]),
     ]
 )
