@@ -47,6 +47,9 @@ extension Sandbox {
         guard notBefore >= root.certificate.notBefore else {
             throw SandboxError.refused("the sandbox clock (\(ISOTime.display(notBefore))) is before the \(kind.rawValue) root was created (\(ISOTime.display(root.certificate.notBefore))); a certificate cannot predate its issuer")
         }
+        guard notBefore <= root.certificate.notAfter else {
+            throw SandboxError.refused("the \(kind.rawValue) root expired on \(ISOTime.display(root.certificate.notAfter)) (the sandbox clock reads \(ISOTime.display(notBefore))); an expired root issues nothing")
+        }
         let key = try keySource.nextKey()
         let spki = try key.publicKeyDER()
         let ski = try KeyIdentifier.method1(subjectPublicKeyInfo: spki)

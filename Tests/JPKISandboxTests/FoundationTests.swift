@@ -175,6 +175,18 @@ import Testing
         #expect(r.errorMessage.contains("before the"), "\(r.errorMessage)")
     }
 
+    @Test("no certificate from an expired root: a clock past the root's ten years is refused, nothing changed")
+    func clockAfterRoot() throws {
+        let home = TempHome()
+        try home.initialize()
+        let id = try home.addResident(at: "2026-11-21")
+        let before = try home.snapshot(includingAudit: false)
+        let r = try home.cli(["card", "issue", "--resident", String(id), "--sign-pin", "ABC123", "--auth-pin", "1234", "--json", "--at", "2036-11-21"])
+        #expect(r.status != 0)
+        #expect(r.errorMessage.contains("expired"), "\(r.errorMessage)")
+        #expect(try home.snapshot(includingAudit: false) == before)
+    }
+
     @Test("a command on a folder with no sandbox says how to make one")
     func noSandbox() throws {
         let home = TempHome()
