@@ -249,8 +249,9 @@ public final class RevocationService: @unchecked Sendable {
     // MARK: OCSP
 
     /// The answer to a DER OCSPRequest (RFC 6960 §4.2).
-    public func answer(requestDER: [UInt8]) -> OCSPAnswer {
-        refresh()
+    /// `refreshed`: the caller has just applied the committed changes (`cachedAnswer` did, on a miss).
+    public func answer(requestDER: [UInt8], refreshed: Bool = false) -> OCSPAnswer {
+        if !refreshed { refresh() }
         let now = Int64(now().timeIntervalSince1970)
         // A request without a nonce is the same bytes every time: its answer is looked up by them,
         // without parsing.

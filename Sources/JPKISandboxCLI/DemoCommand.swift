@@ -177,20 +177,11 @@ struct DemoCommand: AsyncCommand {
             say("   (openssl is not installed here; install it to see the answer)")
             return
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do {
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") { say("     \(line)") }
-        } catch {
-            say("   (could not run openssl: \(error))")
+        guard let output = tool(path, arguments) else {
+            say("   (could not run openssl at \(path))")
+            return
         }
+        for line in output.split(separator: "\n") { say("     \(line)") }
     }
 
     func say(_ s: String) { print(s) }

@@ -90,7 +90,7 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         }
         // From the cache when it can; else parsed, looked up and signed here too (a few hundred
         // microseconds of RSA on this thread, as a single-threaded responder would spend them).
-        let answer = service.cachedAnswer(requestDER: der) ?? service.answer(requestDER: der)
+        let answer = service.cachedAnswer(requestDER: der) ?? service.answer(requestDER: der, refreshed: true)
         metrics.ocsp(answer)
         metrics.request(route: get ? "/ocsp/{request}" : "/ocsp", method: head.method.rawValue, status: 200)
         var fields: HTTPFields = [.contentType: "application/ocsp-response", .contentLength: String(answer.der.count)]

@@ -229,17 +229,6 @@ import Testing
         #expect(try f.home.snapshot() == afterVerify)
     }
 
-    /// SplitMix64: a small generator whose sequence is fixed by its seed.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     @Test("fuzz (seed 0x4A504B49): 50,000 random byte strings through the parser, 3,000 APDUs through the applet; never a crash, the register unchanged")
     func fuzz() throws {

@@ -9,17 +9,6 @@ import Testing
     static let targetKills = 100
     static let budget: TimeInterval = 100
 
-    /// A small deterministic generator, so that a failing run can be replayed with its seed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     /// A CLI run that may be killed: nil when it was, else its exit status and stdout.
     func runMaybeKilled(_ args: [String], home: URL, killAfter: TimeInterval?, folder: URL) throws -> (status: Int32, stdout: String)? {
@@ -110,7 +99,7 @@ import Testing
     @Test("kill -9 of the CLI and of serve during mixed operations: nothing acknowledged lost, no serial twice, audit and cRLNumbers intact")
     func killNine() throws {
         let seed = UInt64(ProcessInfo.processInfo.environment["JPKI_CRASH_SEED"] ?? "") ?? UInt64(Date().timeIntervalSince1970)
-        var rng = SplitMix(state: seed)
+        var rng = SeededGenerator(state: seed)
         let home = TempHome()
         let port = ServerProcess.freePort()
         let init_ = try home.cli(["init", "--config", try home.config(port: port).path, "--json"])
