@@ -45,6 +45,13 @@ public struct ConfigFile: Sendable {
             return s
         }
 
+        /// `[phone]` settings start from the defaults.
+        func with(_ phone: PhoneConfiguration?, _ change: (inout PhoneConfiguration) -> Void) -> PhoneConfiguration {
+            var p = phone ?? .defaults
+            change(&p)
+            return p
+        }
+
         for (table, entries) in tables {
             for (key, value) in entries {
                 let full = table.isEmpty ? key : "\(table).\(key)"
@@ -74,6 +81,16 @@ public struct ConfigFile: Sendable {
                 case "roots.auth.policy_oid": config.auth.policyOID = try oid(value, full)
                 case "roots.auth.cps_url": config.auth.cpsURL = try string(value, full)
                 case "roots.auth.validity_years": config.auth.validityYears = try int(value, full)
+                case "phone.sign_policy_oid": let v = try oid(value, full); config.phone = with(config.phone) { $0.signPolicyOID = v }
+                case "phone.auth_policy_oid": let v = try oid(value, full); config.phone = with(config.phone) { $0.authPolicyOID = v }
+                case "phone.on_card_suspend":
+                    let text = try string(value, full)
+                    guard let v = PhoneConfiguration.OnCardSuspend(rawValue: text) else { throw .config("\(full) must be \"keep\" or \"hold\", not \"\(text)\"") }
+                    config.phone = with(config.phone) { $0.onCardSuspend = v }
+                case "phone.on_card_renewal":
+                    let text = try string(value, full)
+                    guard let v = PhoneConfiguration.OnCardRenewal(rawValue: text) else { throw .config("\(full) must be \"revoke\" or \"keep\", not \"\(text)\"") }
+                    config.phone = with(config.phone) { $0.onCardRenewal = v }
                 default:
                     throw .config("\(path.lastPathComponent): unknown setting \(full); see the comments in ca-config/sandbox.toml for the settings there are")
                 }

@@ -32,6 +32,9 @@ extension Sandbox {
         let record = try certificate(serial: text)
         try checkApplicant(applicant, resident: try resident(id: record.residentID), today: LocalDate(try now()), operation: "cert.revoke")
         if reason == .certificateHold {
+            if record.form.isPhone, let phone = record.phoneID {
+                throw SandboxError.invalid("certificateHold is a suspension of the whole phone: use `jpki-sandbox phone suspend \(phone)`")
+            }
             throw SandboxError.invalid("certificateHold is a suspension of the whole card: use `jpki-sandbox card suspend \(record.cardID)`")
         }
         if record.state == .revoked {
@@ -79,6 +82,8 @@ extension Sandbox {
                 if state == .revoked { try tx.setRevocationEvent(cert.serial, event) }
                 changed.append(cert.serial)
             }
+            // The phones issued from the card (Sandbox+Phone.swift says what follows the card).
+            changed += try cardChangeReachesPhones(tx, card: card, to: status, at: now, event: event, transition: transition)
             try tx.setCardStatus(card.id, status, at: now)
             try Audit.append(tx, at: now, operation: operation, applicant: applicant.rawValue, residentID: card.residentID,
                              serials: changed, fee: 0, outcome: "ok", detail: detail)

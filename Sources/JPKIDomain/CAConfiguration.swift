@@ -48,6 +48,8 @@ public struct CAConfiguration: Sendable, Codable, Hashable {
     public var ocspResponder: OCSPResponderMode? = nil
     /// thisUpdate → nextUpdate of OCSP answers, in minutes; nil means 60.
     public var ocspValidityMinutes: Int? = nil
+    /// Smartphone certificates (`[phone]`); nil (as in configurations stored before it existed) means the defaults.
+    public var phone: PhoneConfiguration? = nil
 
     public init(sign: RootConfiguration, auth: RootConfiguration, alternativeName: DistinguishedName, publicBaseURL: String,
                 ocspInCertificates: Bool, ocspURL: String?, pinHashIterations: Int, crlValidityHours: Int) {
@@ -57,6 +59,13 @@ public struct CAConfiguration: Sendable, Codable, Hashable {
     }
 
     public func root(_ kind: CertificateKind) -> RootConfiguration { kind == .sign ? sign : auth }
+
+    public var effectivePhone: PhoneConfiguration { phone ?? .defaults }
+
+    /// The policy OID a leaf of `kind` carries in `form`: the root's for the card, `[phone]`'s for a phone.
+    public func policyOID(_ kind: CertificateKind, form: CertificateForm) -> String {
+        form.isPhone ? effectivePhone.policyOID(kind) : root(kind).policyOID
+    }
 
     /// The subjectAltName DirName a new root of `kind` carries.
     public func rootAlternativeName(_ kind: CertificateKind) -> DistinguishedName { root(kind).alternativeName ?? alternativeName }

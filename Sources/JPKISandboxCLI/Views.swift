@@ -34,8 +34,10 @@ enum View {
         var fields: [(String, JSON)] = [
             ("serial", .string(c.serial)),
             ("kind", .string(c.kind.rawValue)),
+            ("form", .string(c.form.rawValue)),
             ("status", .string(c.status(at: now))),
         ]
+        if let phone = c.phoneID { fields.append(("phoneId", .int(Int(phone)))) }
         if let reason = c.reason { fields.append(("reason", .string(reason))) }
         if let at = c.revokedAt { fields.append(("revokedAt", time(at))) }
         fields += [

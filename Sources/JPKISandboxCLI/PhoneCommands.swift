@@ -1,0 +1,154 @@
+import ArgumentParser
+import Foundation
+import JPKICA
+import JPKIDomain
+import JPKIStore
+
+/// `phone`: smartphone certificates (スマホ用電子証明書, seed 001).
+struct PhoneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "phone", abstract: "Smartphone certificates (スマホ用電子証明書): the card's two certificates again, on a phone.",
+        discussion: """
+        A phone gets its own signing and authentication certificates, with new keys and its own PINs (signing 6–16 of \
+        A–Z/0–9 locking after 5 wrong tries, authentication 4 digits locking after 3), issued under the same roots on the \
+        strength of a good card signing certificate and its PIN. They end with the card's certificates. One phone per \
+        person: a new phone revokes the previous one's (superseded). `pin verify SERIAL` checks a phone PIN; `cert show` \
+        says form: android or iphone. What a card suspension or renewal does to a phone is the sandbox's choice, set in \
+        [phone] of sandbox.toml (docs/operations.md).
+        """,
+        subcommands: [Issue.self, List.self, Show.self, Revoke.self, Suspend.self, Resume.self])
+
+    static func view(_ d: PhoneDetails, now: Date) -> JSON {
+        var phone: [(String, JSON)] = [
+            ("id", .int(Int(d.phone.id))),
+            ("residentId", .int(Int(d.phone.residentID))),
+            ("cardId", .int(Int(d.phone.cardID))),
+            ("platform", .string(d.phone.platform.rawValue)),
+            ("status", .string(d.phone.status.rawValue)),
+            ("issuedAt", View.time(d.phone.issuedAt)),
+        ]
+        if let at = d.phone.statusChangedAt { phone.append(("statusChangedAt", View.time(at))) }
+        if let reason = d.phone.reason { phone.append(("reason", .string(reason))) }
+        return .object([("phone", .object(phone)), ("certificates", .array(d.certificates.map { View.certificateSummary($0, now: now) }))])
+    }
+
+    static func changeView(_ c: PhoneChange, now: Date) -> JSON {
+        guard case .object(var fields) = view(PhoneDetails(phone: c.phone, certificates: c.certificates), now: now) else { return .null }
+        fields.append(("issued", .array(c.issued.map(JSON.string))))
+        fields.append(("revoked", .array(c.revoked.map(JSON.string))))
+        if !c.supersededPhones.isEmpty { fields.append(("supersededPhones", .array(c.supersededPhones.map { .int(Int($0)) }))) }
+        return .object(fields)
+    }
+
+    struct Issue: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue smartphone certificates from a card (needs a good card signing certificate and its PIN).",
+            discussion: """
+            A wrong --card-sign-pin costs a try on the card's signing PIN, as any wrong PIN does. A previous phone of the \
+            same person is revoked (superseded). Secrets: --card-sign-pin, --sign-pin and --auth-pin each take - (one line \
+            of standard input each, in that order) or come from $JPKI_CARD_SIGN_PIN, $JPKI_SIGN_PIN, $JPKI_AUTH_PIN. Example:
+              jpki-sandbox phone issue --card 1 --platform android --card-sign-pin ABC123 --sign-pin PHONE1 --auth-pin 5678
+            """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The card id whose signing certificate vouches for the phone.") var card: Int64
+        @Option(help: ArgumentHelp("The phone's platform.", valueName: "android|iphone")) var platform: String
+        @Option(help: SecretInput.help("The card's signing PIN.", option: "card-sign-pin")) var cardSignPin: String?
+        @Option(help: SecretInput.help("The phone signing certificate's PIN (6–16 of A–Z and 0–9, mixing both).", option: "sign-pin")) var signPin: String?
+        @Option(help: SecretInput.help("The phone authentication certificate's PIN (4 digits).", option: "auth-pin")) var authPin: String?
+
+        func run() throws {
+            try global.run {
+                let platform = try PhonePlatform(parsing: platform)
+                let cardPIN = try SecretInput.required(cardSignPin, option: "card-sign-pin")
+                let sign = try SecretInput.required(signPin, option: "sign-pin")
+                let auth = try SecretInput.required(authPin, option: "auth-pin")
+                let sandbox = try global.openSandbox()
+                let change = try sandbox.issuePhone(cardID: card, platform: platform, cardSignPIN: cardPIN, signPIN: sign, authPIN: auth)
+                return PhoneCommand.changeView(change, now: try sandbox.now())
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List phones, optionally of one resident or card.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this resident's phones.") var resident: Int64?
+        @Option(help: "Only the phones issued from this card.") var card: Int64?
+
+        func run() throws {
+            try global.run {
+                let sandbox = try global.openSandbox()
+                let now = try sandbox.now()
+                return .object([("phones", .array(try sandbox.phones(residentID: resident, cardID: card).map { PhoneCommand.view($0, now: now) }))])
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a phone and its certificates.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Phone id.") var id: Int64
+
+        func run() throws {
+            try global.run {
+                let sandbox = try global.openSandbox()
+                return PhoneCommand.view(try sandbox.phone(id: id), now: try sandbox.now())
+            }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a phone's certificates (the card's stay valid).",
+            discussion: "REASON as for `cert revoke`: an RFC 5280 name or a window event (lost, stolen → keyCompromise; stop → cessationOfOperation). Suspension is `phone suspend`.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Phone id.") var id: Int64
+        @Option(help: "Why. Default: cessationOfOperation.") var reason: String = "cessationOfOperation"
+
+        func run() throws {
+            try global.run {
+                let request = try RevocationRequest(parsing: reason)
+                let sandbox = try global.openSandbox()
+                return PhoneCommand.view(try sandbox.revokePhone(id: id, request: request), now: try sandbox.now())
+            }
+        }
+    }
+
+    struct Suspend: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Suspend a lost phone (一時保留): both its certificates go on hold (certificateHold).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Phone id.") var id: Int64
+
+        func run() throws {
+            try global.run {
+                let sandbox = try global.openSandbox()
+                return PhoneCommand.view(try sandbox.suspendPhone(id: id), now: try sandbox.now())
+            }
+        }
+    }
+
+    struct Resume: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Release a found phone: the authentication certificate's hold is lifted, the signing certificate is reissued.",
+            discussion: """
+            As the J-LIS lost-phone page says, only the authentication certificate comes back; the held signing certificate \
+            is revoked (superseded) and a new one, with a new key, is issued on the strength of the card's signing \
+            certificate and its PIN (a wrong one costs a try on the card). --sign-pin sets the new certificate's PIN; \
+            without it the phone's current signing PIN is kept.
+            """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Phone id.") var id: Int64
+        @Option(help: SecretInput.help("The card's signing PIN.", option: "card-sign-pin")) var cardSignPin: String?
+        @Option(help: SecretInput.help("The new phone signing certificate's PIN (optional).", option: "sign-pin")) var signPin: String?
+
+        func run() throws {
+            try global.run {
+                let cardPIN = try SecretInput.required(cardSignPin, option: "card-sign-pin")
+                let sign = try SecretInput.value(signPin, option: "sign-pin")
+                let sandbox = try global.openSandbox()
+                return PhoneCommand.changeView(try sandbox.resumePhone(id: id, cardSignPIN: cardPIN, signPIN: sign), now: try sandbox.now())
+            }
+        }
+    }
+}
