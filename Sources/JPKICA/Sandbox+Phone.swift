@@ -102,6 +102,21 @@ extension Sandbox {
         }
     }
 
+    /// What a phone's JPKI applet holds, shaped as a card's contents (`card` is the card it was issued
+    /// from): per kind, the phone's newest certificate whatever its status.
+    public func phoneContents(id: Int64) throws -> CardContents {
+        try store.read { tx in
+            guard let phone = try tx.phone(id: id), let card = try tx.card(id: phone.cardID) else {
+                throw SandboxError.notFound("no phone with id \(id); `jpki-sandbox phone list` shows them")
+            }
+            var newest: [CertificateKind: CertificateRecord] = [:]
+            for cert in try tx.certificates(phoneID: id) { newest[cert.kind] = cert }
+            var roots: [CertificateKind: [UInt8]] = [:]
+            for kind in newest.keys { roots[kind] = try root(kind).certificate.der() }
+            return CardContents(card: card, certificates: newest, roots: roots)
+        }
+    }
+
     public func phones(residentID: Int64? = nil, cardID: Int64? = nil) throws -> [PhoneDetails] {
         try store.read { tx in
             try tx.phones(residentID: residentID, cardID: cardID).map { PhoneDetails(phone: $0, certificates: try tx.certificates(phoneID: $0.id)) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JPKICA
 import JPKIDomain
+import JPKICard
 import JPKIStore
 
 /// `phone`: smartphone certificates (スマホ用電子証明書, seed 001).
@@ -16,7 +17,7 @@ struct PhoneCommand: ParsableCommand {
         says form: android or iphone. What a card suspension or renewal does to a phone is the sandbox's choice, set in \
         [phone] of sandbox.toml (docs/operations.md).
         """,
-        subcommands: [Issue.self, List.self, Show.self, Revoke.self, Suspend.self, Resume.self])
+        subcommands: [Issue.self, List.self, Show.self, Revoke.self, Suspend.self, Resume.self, Insert.self, Eject.self])
 
     static func view(_ d: PhoneDetails, now: Date) -> JSON {
         var phone: [(String, JSON)] = [
@@ -148,6 +149,46 @@ struct PhoneCommand: ParsableCommand {
                 let sign = try SecretInput.value(signPin, option: "sign-pin")
                 let sandbox = try global.openSandbox()
                 return PhoneCommand.changeView(try sandbox.resumePhone(id: id, cardSignPIN: cardPIN, signPIN: sign), now: try sandbox.now())
+            }
+        }
+    }
+
+    /// `phone insert`: the phone's JPKI applet in pcscd's virtual reader, as the card's (`card insert`).
+    struct Insert: AsyncCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Insert a phone into pcscd's virtual reader (vpcd) as a virtual card answering the token name JPKIAPGPSETOKEN.",
+            discussion: """
+            The phone's JPKI applet: the same APDUs as `card insert`, with the phone's certificates and PINs (their own \
+            counters) and EF 0006 = JPKIAPGPSETOKEN instead of the card's JPKIAPICCTOKEN2. Ends on SIGINT or SIGTERM \
+            (`phone eject PHONE-ID`), or when the phone is revoked. See docs/virtual-card.md and `card insert --help`.
+            """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Phone id.") var id: Int64
+        @Option(help: ArgumentHelp("Where pcscd's vpcd driver listens for slot 0.", valueName: "host:port")) var reader = "127.0.0.1:35963"
+        @Option(help: "The reader slot: adds N to the port (slot 1 is 35964).") var slot = 0
+
+        func runAsync() async throws {
+            let (host, port) = try CardCommand.Insert.parse(reader: reader, slot: slot)
+            try await CardCommand.Insert.insert(global: global, id: id, host: host, port: port, inserted: InsertedCards(phonesOf: global.sandboxHome),
+                                                open: { sandbox in
+                                                    let phone = try sandbox.phone(id: id).phone
+                                                    guard phone.status != .revoked else {
+                                                        throw SandboxError("card-unusable", "phone \(id) is revoked: it cannot be inserted; issue a new one with `phone issue`")
+                                                    }
+                                                    return try SandboxCardServices(sandbox: sandbox, phoneID: id)
+                                                }, inService: { sandbox, id in try sandbox.phone(id: id).phone.status != .revoked })
+        }
+    }
+
+    struct Eject: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Take a phone out of its virtual reader (ends its `phone insert`).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Phone id.") var id: Int64
+
+        func run() throws {
+            try global.run {
+                let pid = try InsertedCards(phonesOf: global.sandboxHome).eject(id)
+                return .object([("phone", .int(Int(id))), ("ejected", .bool(true)), ("pid", .int(Int(pid)))])
             }
         }
     }

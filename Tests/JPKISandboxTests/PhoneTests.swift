@@ -1,4 +1,8 @@
 import Foundation
+import JPKICA
+import JPKICard
+import JPKIDomain
+import OpenSSLKit
 import Testing
 
 /// Smartphone certificates (スマホ用電子証明書): `phone issue/list/show/revoke/suspend/resume`, through the
@@ -293,7 +297,8 @@ import Testing
             #expect(locked.json["locked"] as? Bool == true && locked.json["ok"] as? Bool != true, "the right PIN after the lock: \(locked.stdout)")
         }
         // The card's PINs are untouched and still work.
-        #expect(try f.triesLeft(cardSign) == 5 && f.triesLeft(cardAuth) == 3)
+        #expect(try f.triesLeft(cardSign) == 5)
+        #expect(try f.triesLeft(cardAuth) == 3)
         #expect(try f.cli(["pin", "verify", cardSign, "--pin", "ABC123"]).status == 0)
         #expect(try f.cli(["pin", "verify", cardAuth, "--pin", "1234"]).status == 0)
         // And the card's wrong PINs do not touch a phone's counter.
@@ -394,5 +399,45 @@ import Testing
             let strict = try Run.interop("jpki_decode.py", [file.path, "--kind", kind, "--root", root.path, "--policy", cardPolicy])
             #expect((strict.json["strictClient"] as? [Any])?.isEmpty == false)
         }
+    }
+
+    // MARK: The phone as a virtual card
+
+    @Test("A phone's JPKI applet answers JPKIAPGPSETOKEN with the phone's certificates and PIN counters (jpki-domain.md research [high])")
+    func phoneApplet() throws {
+        let f = try fixture()
+        let issued = try f.issuePhone(platform: "iphone")
+        let phone = Self.serials(issued)
+        let phoneSign = try #require(phone["sign"]), phoneAuth = try #require(phone["auth"])
+        let sandbox = try Sandbox.open(home: SandboxHome(f.home.sandbox))
+        var applet = JPKIApplet(services: try SandboxCardServices(sandbox: sandbox, phoneID: Int64(Self.phoneID(issued))))
+        typealias A = CardAppletTests
+        #expect(applet.process(A.selectAP).status == .ok)
+        #expect(applet.process(A.selectEF(0x0006)).status == .ok)
+        let token = applet.process(A.read(0, 0x20))
+        #expect(token.status == .ok && token.data == Array("JPKIAPGPSETOKEN".utf8) + [UInt8](repeating: 0x20, count: 17))
+        // The authentication certificate read off the applet is the phone's, not the card's.
+        #expect(applet.process(A.selectEF(0x000A)).status == .ok)
+        let head = applet.process(A.read(0, 0x40))
+        let phoneAuthDER = try sandbox.certificate(serial: phoneAuth).der
+        #expect(head.status == .ok && head.data == Array(phoneAuthDER.prefix(0x40)))
+        // A wrong PIN counts on the phone's counter only.
+        #expect(applet.process(A.selectEF(0x0018)).status == .ok)
+        #expect(applet.process(A.verify("0000")).status == .triesLeft(2))
+        let cardAuth = try #require(f.cardSerials["auth"])
+        #expect(try f.triesLeft(phoneAuth) == 2)
+        #expect(try f.triesLeft(cardAuth) == 3)
+        // The phone's signing key signs after the phone's signing PIN; OpenSSL verifies with the phone certificate.
+        #expect(applet.process(A.selectEF(0x001B)).status == .ok)
+        #expect(applet.process(A.verify("PHONE1")).status == .ok)
+        #expect(applet.process(A.selectEF(0x001A)).status == .ok)
+        let message = Array("a filing".utf8)
+        let sig = applet.process(A.sign(A.digestInfo(message)))
+        #expect(sig.status == .ok)
+        let signKey = try Certificate(der: try sandbox.certificate(serial: phoneSign).der).publicKey()
+        #expect(try signKey.verifySHA256(signature: sig.data, message: message))
+        // A suspended phone refuses to sign (69 85), as a suspended card does.
+        #expect(try f.cli(["phone", "suspend", String(Self.phoneID(issued))]).status == 0)
+        #expect(applet.process(A.sign(A.digestInfo(message))).status != .ok)
     }
 }
