@@ -440,4 +440,47 @@ import Testing
         #expect(try f.cli(["phone", "suspend", String(Self.phoneID(issued))]).status == 0)
         #expect(applet.process(A.sign(A.digestInfo(message))).status != .ok)
     }
+
+    @Test("phone insert serves the phone's applet over the vpcd link (token JPKIAPGPSETOKEN); phone eject ends it (jpki-domain.md research [high])")
+    func phoneInsertOverVPCD() throws {
+        // No pcscd needed: scripts/interop/vpcd_peer.py plays the vpcd side.
+        let f = try fixture()
+        let issued = try f.issuePhone()
+        let id = String(Self.phoneID(issued))
+        let port = ServerProcess.freePort()
+        let peer = Process()
+        peer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let selectAP = "00A4040C0A" + CardAppletTests.aid.map { String(format: "%02X", $0) }.joined()
+        peer.arguments = ["python3", Run.repoRoot.appendingPathComponent("scripts/interop/vpcd_peer.py").path, String(port),
+                          "ctl:04", "apdu:" + selectAP, "apdu:00A4020C020006", "apdu:00B0000020"]
+        let out = Pipe()
+        peer.standardOutput = out
+        try peer.run()
+        Thread.sleep(forTimeInterval: 0.5)
+        let log = f.home.file("phone-insert.out")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let insert = Process()
+        insert.executableURL = URL(fileURLWithPath: Run.binary)
+        insert.arguments = ["phone", "insert", id, "--home", f.home.sandbox.path, "--reader", "127.0.0.1:\(port)", "--json"]
+        insert.standardOutput = try FileHandle(forWritingTo: log)
+        insert.standardError = FileHandle.nullDevice
+        try insert.run()
+        defer { if insert.isRunning { kill(insert.processIdentifier, SIGKILL); insert.waitUntilExit() } }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        peer.waitUntilExit()
+        let replies = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["replies"] as? [Any] ?? []
+        let token = Array("JPKIAPGPSETOKEN".utf8).map { String(format: "%02X", $0) }.joined() + String(repeating: "20", count: 17) + "9000"
+        #expect(replies.map { $0 as? String ?? "none" } == ["3BE000FF8131FE4514", "9000", "9000", token])
+        // Inserted twice is refused; eject ends it.
+        let twice = try f.cli(["phone", "insert", id, "--reader", "127.0.0.1:\(port)"])
+        #expect(twice.status != 0 && twice.errorMessage.contains("already inserted"), "\(twice.stdout)")
+        let eject = try f.cli(["phone", "eject", id])
+        #expect(eject.status == 0, "\(eject.stdout)")
+        insert.waitUntilExit()
+        let said = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(said.contains("\"phone\":\(id)") && said.contains("removed"), "\(said)")
+        // A revoked phone cannot be inserted.
+        #expect(try f.cli(["phone", "revoke", id]).status == 0)
+        #expect(try f.cli(["phone", "insert", id, "--reader", "127.0.0.1:\(port)"]).status != 0)
+    }
 }
