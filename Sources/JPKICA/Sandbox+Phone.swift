@@ -234,6 +234,40 @@ extension Sandbox {
         return change
     }
 
+    // MARK: PIN reset
+
+    /// A phone PIN forgotten or locked: reset from the phone with the card and its signing PIN
+    /// (digest [high]: "a signing PIN reset needs the card and its signing PIN"; the sandbox asks the
+    /// same for the authentication PIN). A wrong card PIN costs a try on the card. The new PIN is
+    /// stored, and the phone certificate's counter cleared, in the transaction that accepts the card PIN.
+    public func resetPhonePIN(id: Int64, kind: CertificateKind, cardSignPIN: String, newPIN: String) throws -> PINResult {
+        let details = try phone(id: id)
+        try PINPolicy.validate(newPIN, for: kind)
+        guard details.phone.status != .revoked, let target = details.certificates.last(where: { $0.kind == kind && $0.state != .revoked }) else {
+            throw refusal("phone.pin-reset", applicant: .self, residentID: details.phone.residentID,
+                          "phone \(id) has no \(kind.englishName) that is not revoked; nothing to reset")
+        }
+        let card = try card(id: details.phone.cardID)
+        let now = try now()
+        let cardSign = try store.read { try $0.certificates(cardID: card.id) }.last { $0.kind == .sign }
+        if let why = PhonePolicy.issuanceRefusal(cardSigningStatus: cardSign?.status(at: now), cardStatus: cardStatusText(card, now)) {
+            throw refusal("phone.pin-reset", applicant: .self, residentID: details.phone.residentID, why)
+        }
+        guard let cardSign else { throw SandboxError.refused("card \(card.id) has no signing certificate") }
+        let hash = try hashPIN(newPIN)
+        let check = try verifyPIN(serial: cardSign.serial, pin: cardSignPIN, operation: "phone.pin-reset", onSuccess: { tx, _, at in
+            try tx.setPIN(target.serial, hash)
+            try Audit.append(tx, at: at, operation: "phone.pin-reset", applicant: Applicant.`self`.rawValue, residentID: target.residentID,
+                             serials: [target.serial], fee: 0, outcome: "ok", detail: "phone \(id) \(kind.rawValue) PIN reset with the card")
+        })
+        guard check.ok else {
+            throw refusal("phone.pin-reset", applicant: .self, residentID: details.phone.residentID, serials: [cardSign.serial],
+                          check.locked ? "the card's signing PIN is locked; reset it at the window (`pin reset \(cardSign.serial)`) first"
+                                       : "wrong card signing PIN (\(check.triesLeft) tries left on the card); the phone PIN was not reset")
+        }
+        return PINResult(serial: target.serial, ok: true, triesLeft: PINPolicy.maxFailures(kind), locked: false)
+    }
+
     // MARK: What the card's changes do to its phones
 
     /// Inside a card's transaction (`card suspend`, `card resume`, `card revoke`): what happens to the

@@ -17,7 +17,7 @@ struct PhoneCommand: ParsableCommand {
         says form: android or iphone. What a card suspension or renewal does to a phone is the sandbox's choice, set in \
         [phone] of sandbox.toml (docs/operations.md).
         """,
-        subcommands: [Issue.self, List.self, Show.self, Revoke.self, Suspend.self, Resume.self, Insert.self, Eject.self])
+        subcommands: [Issue.self, List.self, Show.self, Revoke.self, Suspend.self, Resume.self, ResetPIN.self, Insert.self, Eject.self])
 
     static func view(_ d: PhoneDetails, now: Date) -> JSON {
         var phone: [(String, JSON)] = [
@@ -149,6 +149,27 @@ struct PhoneCommand: ParsableCommand {
                 let sign = try SecretInput.value(signPin, option: "sign-pin")
                 let sandbox = try global.openSandbox()
                 return PhoneCommand.changeView(try sandbox.resumePhone(id: id, cardSignPIN: cardPIN, signPIN: sign), now: try sandbox.now())
+            }
+        }
+    }
+
+    struct ResetPIN: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-pin",
+            abstract: "Reset a forgotten or locked phone PIN with the card and its signing PIN (the tries are cleared).",
+            discussion: "A wrong --card-sign-pin costs a try on the card. `pin reset` at the window refuses a phone certificate.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Phone id.") var id: Int64
+        @Option(help: ArgumentHelp("Which phone PIN.", valueName: "sign|auth")) var kind: String
+        @Option(help: SecretInput.help("The card's signing PIN.", option: "card-sign-pin")) var cardSignPin: String?
+        @Option(help: SecretInput.help("The new phone PIN.", option: "new-pin")) var newPin: String?
+
+        func run() throws {
+            try global.run {
+                guard let k = CertificateKind(rawValue: kind) else { throw SandboxError.invalid("--kind must be sign or auth") }
+                let cardPIN = try SecretInput.required(cardSignPin, option: "card-sign-pin")
+                let new = try SecretInput.required(newPin, option: "new-pin")
+                return pinJSON(try global.openSandbox().resetPhonePIN(id: id, kind: k, cardSignPIN: cardPIN, newPIN: new))
             }
         }
     }

@@ -283,7 +283,8 @@ import Testing
     @Test("Phone PINs lock after 5 (signing) and 3 (authentication) wrong tries, independently of the card's (jpki-domain.md research)")
     func phonePINsLockIndependently() throws {
         let f = try fixture()
-        let phone = Self.serials(try f.issuePhone())
+        let issued = try f.issuePhone()
+        let phone = Self.serials(issued)
         let phoneSign = try #require(phone["sign"]), phoneAuth = try #require(phone["auth"])
         let cardSign = try #require(f.cardSerials["sign"]), cardAuth = try #require(f.cardSerials["auth"])
 
@@ -301,6 +302,18 @@ import Testing
         #expect(try f.triesLeft(cardAuth) == 3)
         #expect(try f.cli(["pin", "verify", cardSign, "--pin", "ABC123"]).status == 0)
         #expect(try f.cli(["pin", "verify", cardAuth, "--pin", "1234"]).status == 0)
+        // A locked phone PIN is reset with the card and its signing PIN (jpki-domain.md research [high]), not at the window.
+        let window = try f.cli(["pin", "reset", phoneSign, "--new-pin", "PHONE9"])
+        #expect(window.status != 0 && window.errorMessage.contains("phone reset-pin"), "\(window.stdout)")
+        let id = String(Self.phoneID(issued))
+        let wrongCard = try f.cli(["phone", "reset-pin", id, "--kind", "sign", "--card-sign-pin", "WRONG1", "--new-pin", "PHONE9"])
+        #expect(wrongCard.status != 0)
+        #expect(try f.triesLeft(cardSign) == 4, "a wrong card PIN costs a card try")
+        #expect(try f.triesLeft(phoneSign) == 0, "and resets nothing")
+        let reset = try f.cli(["phone", "reset-pin", id, "--kind", "sign", "--card-sign-pin", "ABC123", "--new-pin", "PHONE9"])
+        #expect(reset.status == 0, "\(reset.stdout)")
+        #expect(try f.cli(["pin", "verify", phoneSign, "--pin", "PHONE9"]).status == 0)
+        #expect(try f.cli(["pin", "verify", phoneSign, "--pin", "PHONE1"]).json["triesLeft"] as? Int == 4, "the old PIN is gone")
         // And the card's wrong PINs do not touch a phone's counter.
         let other = try fixture()
         let otherPhone = Self.serials(try other.issuePhone())
