@@ -48,6 +48,7 @@ extension Sandbox {
             }
             try tx.setCertificateState(record.serial, .revoked, reason: reason.rawValue, at: now)
             try tx.setRevocationEvent(record.serial, request.event)
+            if let phone = record.phoneID { try settlePhone(tx, phoneID: phone, reason: reason.rawValue, at: now) }
             try Audit.append(tx, at: now, operation: "cert.revoke", applicant: applicant.rawValue, residentID: record.residentID,
                              serials: [record.serial], fee: 0, outcome: "ok", detail: reason.rawValue + (request.event.map { " (\($0))" } ?? ""))
             return try tx.certificate(serial: record.serial)!

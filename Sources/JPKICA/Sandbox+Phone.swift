@@ -315,9 +315,7 @@ extension Sandbox {
                 try tx.setCertificateState(cert.serial, .revoked, reason: RevocationReason.superseded.rawValue, at: now)
                 revoked.append(cert.serial)
             }
-            if try tx.certificates(phoneID: phone.id).allSatisfy({ $0.state == .revoked }) {
-                try tx.setPhoneStatus(phone.id, .revoked, reason: RevocationReason.superseded.rawValue, at: now)
-            }
+            try settlePhone(tx, phoneID: phone.id, reason: RevocationReason.superseded.rawValue, at: now)
         }
         return revoked
     }
@@ -334,6 +332,13 @@ extension Sandbox {
         }
         try tx.setPhoneStatus(phone.id, .revoked, reason: reason.rawValue, at: now)
         return revoked
+    }
+
+    /// A phone none of whose certificates is left unrevoked (`cert revoke` of each, a renewal) is revoked.
+    func settlePhone(_ tx: Transaction, phoneID: Int64, reason: String?, at now: Date) throws {
+        guard let phone = try tx.phone(id: phoneID), phone.status != .revoked,
+              try tx.certificates(phoneID: phoneID).allSatisfy({ $0.state == .revoked }) else { return }
+        try tx.setPhoneStatus(phoneID, .revoked, reason: reason, at: now)
     }
 
     func cardStatusText(_ card: CardRecord, _ now: Date) -> String {

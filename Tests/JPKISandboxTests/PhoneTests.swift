@@ -150,6 +150,14 @@ import Testing
         #expect((show.json["certificates"] as? [Any])?.count == 2)
         #expect(try f.home.auditOutcomes().contains { $0 == ("phone.issue", "ok") })
         #expect(try f.cli(["audit", "verify"]).status == 0)
+        // `cert revoke` works on a phone certificate; a phone whose certificates are all revoked is revoked.
+        let hold = try f.cli(["cert", "revoke", phone["sign"]!, "--reason", "certificateHold"])
+        #expect(hold.status != 0 && hold.errorMessage.contains("phone suspend"), "\(hold.stdout)")
+        #expect(try f.cli(["cert", "revoke", phone["sign"]!, "--reason", "stop"]).status == 0)
+        #expect((try f.cli(["phone", "show", String(Self.phoneID(r))]).json["phone"] as? [String: Any])?["status"] as? String == "active")
+        #expect(try f.cli(["cert", "revoke", phone["auth"]!, "--reason", "stop"]).status == 0)
+        let settled = try f.cli(["phone", "show", String(Self.phoneID(r))]).json["phone"] as? [String: Any]
+        #expect(settled?["status"] as? String == "revoked" && settled?["reason"] as? String == "cessationOfOperation")
     }
 
     // MARK: One phone per person, OCSP and CRLs
