@@ -286,6 +286,24 @@ import Testing
         #expect(try keep.status(try #require(kept["sign"])) == "good")
     }
 
+    @Test("[phone] settings: bad values are refused by init with the setting named; OIDs are configurable (sandbox's choice)")
+    func phoneSettings() throws {
+        let scratch = TempHome()
+        for (from, to, named) in [("on_card_suspend = \"keep\"", "on_card_suspend = \"maybe\"", "phone.on_card_suspend"),
+                                  ("on_card_renewal = \"revoke\"", "on_card_renewal = \"never\"", "phone.on_card_renewal"),
+                                  ("sign_policy_oid = \"1.2.392.200149.8.5.1.1.40\"", "sign_policy_oid = \"phone\"", "phone.sign_policy_oid")] {
+            let home = TempHome()
+            let r = try Run.cli(["init", "--config", try config(scratch, replacing: [from: to]).path, "--json"], home: home.sandbox)
+            #expect(r.status != 0 && r.errorMessage.contains(named), "\(r.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: home.sandbox.appendingPathComponent("sandbox.sqlite").path))
+        }
+        // A J-LIS test-style OID instead: the phone signing certificate carries it.
+        let f = try fixture(config: try config(scratch, replacing: ["sign_policy_oid = \"1.2.392.200149.8.5.1.1.40\"": "sign_policy_oid = \"1.2.392.200149.8.5.1.0.40\""]))
+        let phone = Self.serials(try f.issuePhone())
+        let text = try Run.openssl(["x509", "-in", try f.home.certificateFile(try #require(phone["sign"])).path, "-noout", "-text"]).stdout
+        #expect(text.contains("1.2.392.200149.8.5.1.0.40") && !text.contains("1.2.392.200149.8.5.1.1.40"), "\(text)")
+    }
+
     // MARK: PINs
 
     @Test("Phone PINs lock after 5 (signing) and 3 (authentication) wrong tries, independently of the card's (jpki-domain.md research)")
