@@ -93,10 +93,19 @@ extension Sandbox {
             if let issueAt = earliestStep(e, today: today), let why = historyRefusal(e, issueAt: issueAt) { throw SandboxError.refused(why) }
         }
         let password = try password ?? ScenarioPerson.randomPassword()
-        var results: [ScenarioResult] = []
-        for e in ScenarioCatalogue.entries {
-            results.append(try createScenario(e.name, options: ScenarioOptions(out: out, password: password)))
+        // Side by side, one per core: each scenario has residents of its own and each step is one transaction.
+        final class Slots: @unchecked Sendable {
+            var results: [Result<ScenarioResult, any Error>?]
+            let lock = NSLock()
+            init(_ n: Int) { results = Array(repeating: nil, count: n) }
         }
+        let entries = ScenarioCatalogue.entries
+        let slots = Slots(entries.count)
+        DispatchQueue.concurrentPerform(iterations: entries.count) { i in
+            let r = Result { try createScenario(entries[i].name, options: ScenarioOptions(out: out, password: password)) }
+            slots.lock.lock(); slots.results[i] = r; slots.lock.unlock()
+        }
+        let results = try slots.results.map { try $0!.get() }
         let manifest = ScenarioManifest(
             format: ScenarioManifest.formatName, asOf: ISOTime.display(try now()),
             roots: Dictionary(uniqueKeysWithValues: CertificateKind.allCases.map { ($0.rawValue, Self.rootFile($0)) }),
