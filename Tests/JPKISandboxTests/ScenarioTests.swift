@@ -214,7 +214,7 @@ import Testing
         try Self.pyhanko([manifestFile], signing: Self.signingCount())
     }
 
-    @Test("an unknown scenario is not-found, a sandbox too young for the past is refused, bad arguments are refused: nothing changes; identities inline")
+    @Test("an unknown scenario is not-found, a sandbox too young for the past is refused, bad arguments and an unusable --out are refused: nothing changes; identities inline")
     func refusals() throws {
         let home = TempHome()
         let now = ISO8601DateFormatter().string(from: Date())
@@ -237,6 +237,8 @@ import Testing
             let r = try home.cli(args)
             #expect(r.status != 0 && ["bad-arguments", "invalid-input"].contains(r.errorCode ?? ""), "\(args): \(r.stdout)")
         }
+        let unwritable = try home.cli(["scenario", "create", "good-adult", "--out", "/dev/null/fixtures", "--json"])
+        #expect(unwritable.status == 1 && unwritable.errorCode == "io", "\(unwritable.stdout)")
         #expect(try home.snapshot() == before, "nothing changed, the audit log included")
 
         let list = try home.cli(["scenario", "list", "--json"])

@@ -79,6 +79,7 @@ extension Sandbox {
         if let issueAt = earliestStep(entry, today: today), let why = historyRefusal(entry, issueAt: issueAt) {
             throw SandboxError.refused(why)
         }
+        if let out = options.out { try Self.prepareFolder(out) }
         let person = try ScenarioPerson(table: table)
         let made = try perform(entry, person: person, now: now, today: today)
         return try result(entry, made: made, options: options)
@@ -92,6 +93,7 @@ extension Sandbox {
         for e in ScenarioCatalogue.entries {
             if let issueAt = earliestStep(e, today: today), let why = historyRefusal(e, issueAt: issueAt) { throw SandboxError.refused(why) }
         }
+        try Self.prepareFolder(out)
         let password = try password ?? ScenarioPerson.randomPassword()
         // Side by side, one per core: each scenario has residents of its own and each step is one transaction.
         final class Slots: @unchecked Sendable {
@@ -115,6 +117,15 @@ extension Sandbox {
     }
 
     static func rootFile(_ kind: CertificateKind) -> String { "roots/\(kind.rawValue)-root.pem" }
+
+    /// The output folder and its `roots/`, made before any step, so that an unusable folder changes nothing.
+    static func prepareFolder(_ out: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: out.appendingPathComponent("roots"), withIntermediateDirectories: true)
+        } catch {
+            throw SandboxError("io", "cannot create the folder \(out.path): \(error.localizedDescription); nothing was changed")
+        }
+    }
 
     /// What the steps left behind, for the answer.
     struct ScenarioMade {
@@ -292,10 +303,8 @@ extension Sandbox {
                                pkcs12: [UInt8], bundle: String) throws -> ScenarioFiles {
         let fm = FileManager.default
         let folder = out.appendingPathComponent(scenario)
-        let roots = out.appendingPathComponent("roots")
         do {
             try fm.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try fm.createDirectory(at: roots, withIntermediateDirectories: true)
         } catch {
             throw SandboxError("io", "cannot create \(folder.path): \(error.localizedDescription)")
         }
