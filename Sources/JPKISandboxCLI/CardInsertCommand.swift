@@ -53,6 +53,10 @@ extension CardCommand {
             defer { inserted.release(id) }
             let reader = VirtualCardReader(host: host, port: port, services: services, logger: logger)
             let json = global.json
+            @Sendable func event(_ name: String, reader: String? = nil, pid: Int? = nil, reason: String? = nil) -> CardEvent {
+                noun == "phone" ? CardEvent(card: nil, event: name, reader: reader, pid: pid, reason: reason, phone: Int(id))
+                                : CardEvent(card: Int(id), event: name, reader: reader, pid: pid, reason: reason)
+            }
             let why = WhyStopped()
 
             // SIGINT and SIGTERM eject the card.
@@ -76,12 +80,12 @@ extension CardCommand {
             defer { watch.cancel() }
 
             await reader.run(connected: {
-                Self.say(json, [(noun, .int(Int(id))), ("event", .string("inserted")), ("reader", .string(address)), ("pid", .int(Int(getpid())))],
+                Self.say(json, event("inserted", reader: address, pid: Int(getpid())),
                          "\(noun) \(id) inserted into vpcd at \(address) (pid \(getpid()))")
             }, unreachable: { error in
                 FileHandle.standardError.write(Data("warning: no vpcd reader at \(address) (\(error)); is pcscd running (scripts/pcsc start)? retrying every second\n".utf8))
             })
-            Self.say(json, [(noun, .int(Int(id))), ("event", .string("removed")), ("reason", .string(why.value))],
+            Self.say(json, event("removed", reason: why.value),
                      "\(noun) \(id) removed (\(why.value))")
         }
 
@@ -104,10 +108,11 @@ extension CardCommand {
             return (host, base + slot)
         }
 
-        static func say(_ json: Bool, _ object: [(String, JSON)], _ text: String) {
-            let line = json ? JSON.object(object).serialized() : text
+        static func say(_ json: Bool, _ event: CardEvent, _ text: String) {
+            let line = json ? ((try? ResourceJSON.string(event)) ?? text) : text
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
+
     }
 
     /// `card eject`: takes a card out of its reader (SIGTERM to its `card insert`, found by its pid file).
@@ -121,7 +126,7 @@ extension CardCommand {
         func run() throws {
             try global.run {
                 let pid = try InsertedCards(home: global.sandboxHome).eject(id)
-                return .object([("card", .int(Int(id))), ("ejected", .bool(true)), ("pid", .int(Int(pid)))])
+                return CardEjected(card: Int(id), ejected: true, pid: Int(pid))
             }
         }
     }
@@ -134,3 +139,16 @@ final class WhyStopped: @unchecked Sendable {
     func set(_ r: String) { lock.lock(); if reason == nil { reason = r }; lock.unlock() }
     var value: String { lock.lock(); defer { lock.unlock() }; return reason ?? "stopped" }
 }
+
+/// A line `card insert --json` (or `phone insert --json`, with `phone` instead of `card`) prints when
+/// the card goes in or comes out.
+struct CardEvent: Codable {
+    var card: Int?
+    var event: String
+    var reader: String?
+    var pid: Int?
+    var reason: String?
+    var phone: Int? = nil
+}
+
+struct CardEjected: Codable { var card: Int; var ejected: Bool; var pid: Int }

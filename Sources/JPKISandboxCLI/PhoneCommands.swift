@@ -19,28 +19,6 @@ struct PhoneCommand: ParsableCommand {
         """,
         subcommands: [Issue.self, List.self, Show.self, Revoke.self, Suspend.self, Resume.self, ResetPIN.self, Insert.self, Eject.self])
 
-    static func view(_ d: PhoneDetails, now: Date) -> JSON {
-        var phone: [(String, JSON)] = [
-            ("id", .int(Int(d.phone.id))),
-            ("residentId", .int(Int(d.phone.residentID))),
-            ("cardId", .int(Int(d.phone.cardID))),
-            ("platform", .string(d.phone.platform.rawValue)),
-            ("status", .string(d.phone.status.rawValue)),
-            ("issuedAt", View.time(d.phone.issuedAt)),
-        ]
-        if let at = d.phone.statusChangedAt { phone.append(("statusChangedAt", View.time(at))) }
-        if let reason = d.phone.reason { phone.append(("reason", .string(reason))) }
-        return .object([("phone", .object(phone)), ("certificates", .array(d.certificates.map { View.certificateSummary($0, now: now) }))])
-    }
-
-    static func changeView(_ c: PhoneChange, now: Date) -> JSON {
-        guard case .object(var fields) = view(PhoneDetails(phone: c.phone, certificates: c.certificates), now: now) else { return .null }
-        fields.append(("issued", .array(c.issued.map(JSON.string))))
-        fields.append(("revoked", .array(c.revoked.map(JSON.string))))
-        if !c.supersededPhones.isEmpty { fields.append(("supersededPhones", .array(c.supersededPhones.map { .int(Int($0)) }))) }
-        return .object(fields)
-    }
-
     struct Issue: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Issue smartphone certificates from a card (needs a good card signing certificate and its PIN).",
@@ -65,7 +43,7 @@ struct PhoneCommand: ParsableCommand {
                 let auth = try SecretInput.required(authPin, option: "auth-pin")
                 let sandbox = try global.openSandbox()
                 let change = try sandbox.issuePhone(cardID: card, platform: platform, cardSignPIN: cardPIN, signPIN: sign, authPIN: auth)
-                return PhoneCommand.changeView(change, now: try sandbox.now())
+                return PhoneChangeResource(change, now: try sandbox.now())
             }
         }
     }
@@ -80,7 +58,7 @@ struct PhoneCommand: ParsableCommand {
             try global.run {
                 let sandbox = try global.openSandbox()
                 let now = try sandbox.now()
-                return .object([("phones", .array(try sandbox.phones(residentID: resident, cardID: card).map { PhoneCommand.view($0, now: now) }))])
+                return PhoneListResource(try sandbox.phones(residentID: resident, cardID: card).map { PhoneDetailResource($0, now: now) })
             }
         }
     }
@@ -93,7 +71,7 @@ struct PhoneCommand: ParsableCommand {
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
-                return PhoneCommand.view(try sandbox.phone(id: id), now: try sandbox.now())
+                return PhoneDetailResource(try sandbox.phone(id: id), now: try sandbox.now())
             }
         }
     }
@@ -110,7 +88,7 @@ struct PhoneCommand: ParsableCommand {
             try global.run {
                 let request = try RevocationRequest(parsing: reason)
                 let sandbox = try global.openSandbox()
-                return PhoneCommand.view(try sandbox.revokePhone(id: id, request: request), now: try sandbox.now())
+                return PhoneDetailResource(try sandbox.revokePhone(id: id, request: request), now: try sandbox.now())
             }
         }
     }
@@ -124,7 +102,7 @@ struct PhoneCommand: ParsableCommand {
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
-                return PhoneCommand.view(try sandbox.suspendPhone(id: id), now: try sandbox.now())
+                return PhoneDetailResource(try sandbox.suspendPhone(id: id), now: try sandbox.now())
             }
         }
     }
@@ -148,7 +126,7 @@ struct PhoneCommand: ParsableCommand {
                 let cardPIN = try SecretInput.required(cardSignPin, option: "card-sign-pin")
                 let sign = try SecretInput.value(signPin, option: "sign-pin")
                 let sandbox = try global.openSandbox()
-                return PhoneCommand.changeView(try sandbox.resumePhone(id: id, cardSignPIN: cardPIN, signPIN: sign), now: try sandbox.now())
+                return PhoneChangeResource(try sandbox.resumePhone(id: id, cardSignPIN: cardPIN, signPIN: sign), now: try sandbox.now())
             }
         }
     }
@@ -169,7 +147,7 @@ struct PhoneCommand: ParsableCommand {
                 guard let k = CertificateKind(rawValue: kind) else { throw SandboxError.invalid("--kind must be sign or auth") }
                 let cardPIN = try SecretInput.required(cardSignPin, option: "card-sign-pin")
                 let new = try SecretInput.required(newPin, option: "new-pin")
-                return pinJSON(try global.openSandbox().resetPhonePIN(id: id, kind: k, cardSignPIN: cardPIN, newPIN: new))
+                return PINResultResource(try global.openSandbox().resetPhonePIN(id: id, kind: k, cardSignPIN: cardPIN, newPIN: new))
             }
         }
     }
@@ -209,8 +187,10 @@ struct PhoneCommand: ParsableCommand {
         func run() throws {
             try global.run {
                 let pid = try InsertedCards(phonesOf: global.sandboxHome).eject(id)
-                return .object([("phone", .int(Int(id))), ("ejected", .bool(true)), ("pid", .int(Int(pid)))])
+                return PhoneEjected(phone: Int(id), ejected: true, pid: Int(pid))
             }
         }
     }
 }
+
+struct PhoneEjected: Codable { var phone: Int; var ejected: Bool; var pid: Int }

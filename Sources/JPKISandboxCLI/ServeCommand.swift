@@ -83,7 +83,7 @@ struct ServeCommand: AsyncCommand {
             try await server.run { host, port in
                 let url = "http://\(host):\(port)"
                 let line = json
-                    ? JSON.object([("url", .string(url)), ("port", .int(port)), ("home", .string(home))]).serialized() + "\n"
+                    ? ((try? ResourceJSON.string(Listening(url: url, port: port, home: home))) ?? "") + "\n"
                     : "listening on \(url) (home \(home))\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             }
@@ -94,3 +94,6 @@ struct ServeCommand: AsyncCommand {
 
     func report(_ error: any Error) throws { try global.report(error) }
 }
+
+/// The line `serve --json` prints once it listens.
+struct Listening: Codable { var url: String; var port: Int; var home: String }
