@@ -12,7 +12,7 @@ public actor CRLPublisher {
     /// request right after a change cannot miss it.
     nonisolated let stale = LockedKinds(Set(CertificateKind.allCases))
     /// Partitions asked for that had no certificates when last generated.
-    private var extra: [CertificateKind: Set<String>] = [:]
+    private var extra: Set<CRLPartitionKey> = []
     private var running: Task<Void, any Error>?
     public private(set) var generations = 0
 
@@ -80,7 +80,7 @@ public actor CRLPublisher {
 
     private func install(_ crls: [PublishedCRL], kinds: [CertificateKind], seconds: TimeInterval) {
         for key in current.keys where kinds.contains(where: { key.hasPrefix($0.rawValue) }) { current[key] = nil }
-        for crl in crls { current[crl.path] = crl }
+        for crl in crls { for path in crl.paths { current[path] = crl } }
         generations += 1
         logger.info("CRLs generated", metadata: [
             "kinds": "\(kinds.map(\.rawValue).joined(separator: ","))", "crls": "\(crls.count)",
@@ -95,11 +95,10 @@ public actor CRLPublisher {
     public func crl(path: String, now: @Sendable () -> Date) async throws -> PublishedCRL? {
         try await bringUpToDate(now: now)
         if let crl = current[path] { return crl }
-        let parts = path.split(separator: "/")
-        guard parts.count == 2, let kind = CertificateKind(rawValue: String(parts[0])), parts[1].hasSuffix(".crl") else { return nil }
-        let code = String(parts[1].dropLast(4))
+        guard let (kind, generation, code) = CRLPaths.parse(path), let generation, let code,
+              sandbox.root(kind, generation: generation) != nil else { return nil }
         guard RevocationProfile.locality(code: code, table: sandbox.table) != nil else { return nil }
-        extra[kind, default: []].insert(code)
+        extra.insert(CRLPartitionKey(kind: kind, generation: generation, code: code))
         stale.insert([kind])
         try await bringUpToDate(now: now)
         return current[path]
