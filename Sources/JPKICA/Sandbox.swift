@@ -133,16 +133,17 @@ public final class Sandbox: @unchecked Sendable {
         _ = try MunicipalityTable(json: tableData)
         let now = Date(timeIntervalSince1970: (at ?? Date()).timeIntervalSince1970.rounded(.down))
 
-        let fm = FileManager.default
-        try fm.createDirectory(at: home.url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        // An existing folder keeps its mode otherwise; the home holds keys.
-        try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: home.url.path)
-        try fm.createDirectory(at: home.keysFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // `[roots] generations`: every generation at 00:00 JST of its day, the last no later than now.
         let generationTimes = file.rootGenerationDates.isEmpty ? [now] : file.rootGenerationDates.map(\.startInTokyo)
         if let last = generationTimes.last, last > now {
             throw SandboxError.config("[roots] generations: \(ISOTime.display(last)) is after the time of init (\(ISOTime.display(now))); use --at to init later")
         }
+
+        let fm = FileManager.default
+        try fm.createDirectory(at: home.url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // An existing folder keeps its mode otherwise; the home holds keys.
+        try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: home.url.path)
+        try fm.createDirectory(at: home.keysFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var laterGenerations: [RootGenerationRecord] = []
         for kind in CertificateKind.allCases {
             let now = generationTimes[0]

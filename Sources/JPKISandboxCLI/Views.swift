@@ -55,6 +55,7 @@ enum View {
             ("issuer", .string(cert.issuerText)),
             ("pinTriesLeft", .int(max(0, PINPolicy.maxFailures(c.kind) - c.pinFailures))),
             ("locked", .bool(c.locked)),
+            ("rootGeneration", .int(c.rootGeneration)),
             ("pem", .string(try cert.pem())),
         ]
         return .object(fields)
