@@ -180,6 +180,6 @@ extension CertificateRecord {
     func onCard(_ id: Int64) -> CertificateRecord {
         CertificateRecord(serial: serial, kind: kind, cardID: id, residentID: residentID, municipalityCode: municipalityCode,
                           notBefore: notBefore, notAfter: notAfter, der: der, keyPEM: keyPEM, pin: pin, pinFailures: pinFailures,
-                          state: state, revokedAt: revokedAt, reason: reason, issuedAt: issuedAt)
+                          state: state, revokedAt: revokedAt, reason: reason, issuedAt: issuedAt, rootGeneration: rootGeneration)
     }
 }

@@ -191,14 +191,16 @@ import Testing
         for (g, expected) in [(1, "revoked"), (2, "good"), (3, "revoked")] {
             let leaf = try home.certificateFile(f.leaves[g]!["sign"]!)
             let root = f.rootFile("sign", g)
-            let r = try Run.openssl(["ocsp", "-issuer", root.path, "-cert", leaf.path, "-url", "\(f.url)/ocsp", "-CAfile", root.path, "-resp_text"])
+            let response = home.file("ocsp-g\(g).der")
+            let r = try Run.openssl(["ocsp", "-issuer", root.path, "-cert", leaf.path, "-url", "\(f.url)/ocsp", "-CAfile", root.path, "-resp_text",
+                                     "-respout", response.path])
             let out = r.stdout + r.stderr
             #expect(out.contains("Response verify OK") && out.contains("\(leaf.path): \(expected)"), "generation \(g): \(out)")
             let ski = try Self.certificate(root).subjectKeyIdentifier ?? []
             #expect(out.contains("Responder Id: \(ski.map { String(format: "%02X", $0) }.joined())"), "signed by generation \(g)'s key: \(out)")
             // Another generation's key does not verify it.
             let wrong = f.rootFile("sign", g == 3 ? 1 : 3)
-            let w = try Run.openssl(["ocsp", "-issuer", root.path, "-cert", leaf.path, "-url", "\(f.url)/ocsp", "-CAfile", wrong.path, "-VAfile", wrong.path])
+            let w = try Run.openssl(["ocsp", "-respin", response.path, "-issuer", wrong.path, "-cert", leaf.path, "-CAfile", wrong.path, "-VAfile", wrong.path])
             #expect(!(w.stdout + w.stderr).contains("Response verify OK"), "generation \(g)'s answer is not generation \(g == 3 ? 1 : 3)'s: \(w.stdout)\(w.stderr)")
             // The CertID of another generation (same name hash, other key hash) does not find the leaf.
             let other = f.rootFile("sign", g == 1 ? 2 : 1)
