@@ -24,7 +24,8 @@ public actor CRLPublisher {
     /// Marks roots' CRLs stale; callable from any thread (the maintenance loop or the next request regenerates).
     nonisolated func markStale(_ kinds: Set<CertificateKind>) { stale.insert(kinds) }
 
-    public var all: [PublishedCRL] { current.values.sorted { $0.path < $1.path } }
+    /// Every CRL once (the current generation's full CRL is also kept under its generation's path).
+    public var all: [PublishedCRL] { current.filter { $0.key == $0.value.path }.map(\.value).sorted { $0.path < $1.path } }
 
     /// Whether any CRL is stale or reaches the point where it is renewed (half of its validity).
     func needsGeneration(now: Date) -> Bool {

@@ -229,5 +229,10 @@ public func trustAnchors(folder: URL) throws -> [Certificate] {
         } else if let c = try? Certificate(der: bytes) { roots.append(c) }
     }
     guard !roots.isEmpty else { throw SandboxError.invalid("no certificates in \(folder.path) (PEM or DER files ending .pem, .crt, .cer or .der)") }
-    return roots
+    // `ca export` writes each root several times (current, per generation, bundles) and, after
+    // `ca rollover --link`, link certificates: each key once, as its self-signed root when there is one.
+    var seen = Set<[UInt8]>()
+    let unique = roots.filter { seen.insert((try? $0.der()) ?? []).inserted }
+    let selfSignedKeys = Set(unique.filter { $0.isSigned(by: $0) }.compactMap { try? $0.publicKeyDER() })
+    return unique.filter { $0.isSigned(by: $0) || !selfSignedKeys.contains((try? $0.publicKeyDER()) ?? []) }
 }

@@ -26,7 +26,8 @@ struct InitCommand: ParsableCommand {
                         ("subject", .string(root.certificate.subjectText)),
                         ("serial", .string(root.certificate.serialHex)),
                         ("notAfter", View.time(root.certificate.notAfter)),
-                        ("file", .string(sandbox.home.rootCertificate(kind).path)),
+                        ("file", .string(sandbox.home.rootCertificate(kind, generation: root.generation).path)),
+                        ("generations", .int(sandbox.rootGenerations[kind]?.count ?? 1)),
                     ])
                 })),
             ])

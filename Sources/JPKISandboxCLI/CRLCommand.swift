@@ -16,7 +16,9 @@ struct CRLCommand: ParsableCommand {
             X.509 v2 CRLs signed by each root: every revoked certificate with its date and reason, suspended ones as \
             certificateHold. The full CRL lists all of a root's revocations; a partition lists those of one municipality \
             and carries an issuingDistributionPoint equal to the CRL distribution point in its certificates. cRLNumbers \
-            are reserved in the database first, so they only ever increase, across runs and processes (`serve` too).
+            are reserved in the database first, so they only ever increase, across runs and processes (`serve` too). \
+            After `ca rollover`, every root generation N signs its own: DIR/sign-gN.crl and DIR/sign-gN/<code>.crl \
+            (generation 1's partitions stay DIR/sign/<code>.crl; DIR/sign.crl is the current generation's).
             Check one: openssl crl -inform DER -in DIR/sign.crl -CAfile HOME/sign-root.pem -noout -text
             """)
         @OptionGroup var global: GlobalOptions
@@ -28,14 +30,15 @@ struct CRLCommand: ParsableCommand {
                 let sandbox = try global.openSandbox()
                 let crls = try sandbox.generateCRLs(partitions: !noPartitions)
                 let folder = URL(fileURLWithPath: out)
-                let files = try Sandbox.writeCRLs(crls, to: folder)
+                _ = try Sandbox.writeCRLs(crls, to: folder)
                 return .object([
                     ("out", .string(folder.standardizedFileURL.path)),
-                    ("crls", .array(zip(crls, files).map { crl, file in
+                    ("crls", .array(crls.map { crl in
                         .object([
                             ("kind", .string(crl.kind.rawValue)),
                             ("scope", .string(crl.municipalityCode ?? "full")),
-                            ("file", .string(file.path)),
+                            ("generation", .int(crl.generation)),
+                            ("file", .string(folder.appendingPathComponent(crl.path).path)),
                             ("number", .int(crl.number)),
                             ("entries", .int(crl.entries)),
                             ("thisUpdate", .string(ISOTime.display(crl.thisUpdate))),

@@ -259,6 +259,15 @@ import Testing
         let (nwoKey, ownKey, r1Key, r2Key) = (try nwo.publicKeyDER(), try own.publicKeyDER(), try r1.publicKeyDER(), try r2.publicKeyDER())
         #expect(nwo.subjectDER == r1.subjectDER && nwo.isSigned(by: r1) && nwoKey == r2Key)
         #expect(own.isSigned(by: r2) && ownKey == r1Key)
+        // The sandbox's own relying party trusts every generation: a signature of the old leaf after the rollover is valid.
+        let content = home.file("content.txt")
+        try "契約書".write(to: content, atomically: true, encoding: .utf8)
+        let sig = home.file("content.p7s")
+        let signed = try home.cli(["sign", serial(oldCard, "sign"), "--pin", "ABC123", "--in", content.path, "--out", sig.path, "--json",
+                                   "--at", "2025-02-02T10:00:00+09:00"])
+        #expect(signed.status == 0, "\(signed.stdout)")
+        let verified = try home.cli(["verify", "--in", content.path, "--signature", sig.path, "--json", "--at", "2025-02-02T11:00:00+09:00"])
+        #expect(verified.status == 0 && verified.json["status"] as? String == "valid", "\(verified.stdout)")
         // ca export writes them too.
         let export = try home.cli(["ca", "export", "--out", home.file("export").path, "--json"])
         #expect((export.json["links"] as? [[String: Any]])?.count == 2, "\(export.stdout)")
@@ -266,6 +275,37 @@ import Testing
         let plain = try home.cli(["ca", "rollover", "--kind", "auth", "--json", "--at", "2025-03-01T10:00:00+09:00"])
         #expect((plain.json["roots"] as? [[String: Any]])?.first?["links"] == nil)
         #expect(!FileManager.default.fileExists(atPath: home.sandbox.appendingPathComponent("auth-root-g2-by-g1.pem").path))
+    }
+
+    @Test("delegated OCSP responders: one per generation, issued by it; each generation's answers chain to it only")
+    func delegatedPerGeneration() throws {
+        let home = TempHome()
+        let port = ServerProcess.freePort()
+        let r = try Run.cli(["init", "--config", try home.config(port: port, responder: "delegated").path, "--at", "2024-02-01T10:00:00+09:00", "--json"],
+                            home: home.sandbox)
+        #expect(r.status == 0, "init: \(r.stderr)\(r.stdout)")
+        func signLeaf(_ day: String, _ name: String) throws -> URL {
+            let id = try home.addResident(name: name, at: day)
+            let card = try home.cli(["card", "issue", "--resident", String(id), "--sign-pin", "ABC123", "--auth-pin", "1234", "--json", "--at", "\(day)T11:00:00+09:00"])
+            let serial = (card.json["certificates"] as? [[String: Any]] ?? []).first { $0["kind"] as? String == "sign" }?["serial"] as? String ?? ""
+            return try home.certificateFile(serial)
+        }
+        let old = try signLeaf("2024-02-01", "山田 太郎")
+        #expect(try home.cli(["ca", "rollover", "--kind", "sign", "--json", "--at", "2025-02-01T10:00:00+09:00"]).status == 0)
+        let new = try signLeaf("2025-02-01", "鈴木 一郎")
+        let server = try ServerProcess(home: home.sandbox, port: port, folder: home.url)
+        defer { server.stop() }
+        let g1 = home.root("sign"), g2 = home.sandbox.appendingPathComponent("sign-root-g2.pem")
+        for (leaf, root, other) in [(old, g1, g2), (new, g2, g1)] {
+            let ok = try Run.openssl(["ocsp", "-issuer", root.path, "-cert", leaf.path, "-url", "\(server.url)/ocsp", "-CAfile", root.path])
+            #expect((ok.stdout + ok.stderr).contains("Response verify OK") && ok.stdout.contains("\(leaf.path): good"), "\(ok.stdout)\(ok.stderr)")
+            let wrong = try Run.openssl(["ocsp", "-issuer", root.path, "-cert", leaf.path, "-url", "\(server.url)/ocsp", "-CAfile", other.path])
+            #expect(!(wrong.stdout + wrong.stderr).contains("Response verify OK"), "the responder chains to its own generation only: \(wrong.stdout)\(wrong.stderr)")
+        }
+        let r1 = try Self.certificate(home.sandbox.appendingPathComponent("sign-ocsp.pem"))
+        let r2 = try Self.certificate(home.sandbox.appendingPathComponent("sign-g2-ocsp.pem"))
+        #expect(r1.isSigned(by: try Self.certificate(g1)) && !r1.isSigned(by: try Self.certificate(g2)))
+        #expect(r2.isSigned(by: try Self.certificate(g2)) && !r2.isSigned(by: try Self.certificate(g1)))
     }
 
     @Test("a revocation of a generation-1 leaf after the rollover is on generation 1's CRLs only (crl generate)")
