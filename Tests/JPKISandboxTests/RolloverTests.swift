@@ -304,8 +304,9 @@ import Testing
         }
         let r1 = try Self.certificate(home.sandbox.appendingPathComponent("sign-ocsp.pem"))
         let r2 = try Self.certificate(home.sandbox.appendingPathComponent("sign-g2-ocsp.pem"))
-        #expect(r1.isSigned(by: try Self.certificate(g1)) && !r1.isSigned(by: try Self.certificate(g2)))
-        #expect(r2.isSigned(by: try Self.certificate(g2)) && !r2.isSigned(by: try Self.certificate(g1)))
+        let (c1, c2) = (try Self.certificate(g1), try Self.certificate(g2))
+        #expect(r1.isSigned(by: c1) && !r1.isSigned(by: c2))
+        #expect(r2.isSigned(by: c2) && !r2.isSigned(by: c1))
     }
 
     @Test("a revocation of a generation-1 leaf after the rollover is on generation 1's CRLs only (crl generate)")
