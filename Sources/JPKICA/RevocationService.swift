@@ -84,7 +84,10 @@ public final class RevocationService: @unchecked Sendable {
     private let refreshLock = NSLock()
     /// CertID issuer hashes → root generation, for SHA-1, SHA-256, SHA-384 and SHA-512. Every
     /// generation of a root has the same name hash; the key hash tells them apart.
-    private let issuers: [IssuerKey: RootGenerationKey]
+    /// Replaced (under `lock`) when another process rolls a root over.
+    private var issuers: [IssuerKey: RootGenerationKey]
+    /// How many generations the service knows (all roots together), to notice a rollover.
+    private var knownGenerations: Int
     public let crls: CRLPublisher
 
     struct IssuerKey: Hashable { let algorithm: String; let nameHash: [UInt8]; let keyHash: [UInt8] }
@@ -107,17 +110,8 @@ public final class RevocationService: @unchecked Sendable {
         self.logger = logger
         known = LRUCache(maximumCost: max(1 << 16, cacheBytes), maximumCount: max(16, cacheBytes / 512))
         probe = try sandbox.store.changeProbe()
-        var issuers: [IssuerKey: RootGenerationKey] = [:]
-        for generation in sandbox.allRoots {
-            let root = generation.certificate
-            let name = root.subjectDER
-            let info = try DERReader.single(try root.publicKeyDER()).children()
-            let key = Array(info[1].contents.dropFirst())
-            for (oid, hash) in Self.hashes {
-                issuers[IssuerKey(algorithm: oid, nameHash: hash(name), keyHash: hash(key))] = RootGenerationKey(kind: generation.kind, generation: generation.generation)
-            }
-        }
-        self.issuers = issuers
+        self.issuers = try Self.issuerKeys(sandbox)
+        knownGenerations = sandbox.allRoots.count
         crls = CRLPublisher(sandbox: sandbox, logger: logger)
         // The version before the reads below: anything committed after it is applied by the first refresh.
         appliedDataVersion = try probe.dataVersion()
@@ -146,6 +140,36 @@ public final class RevocationService: @unchecked Sendable {
             }
         }
         return identities
+    }
+
+    /// CertID issuer hashes of every root generation.
+    static func issuerKeys(_ sandbox: Sandbox) throws -> [IssuerKey: RootGenerationKey] {
+        var issuers: [IssuerKey: RootGenerationKey] = [:]
+        for generation in sandbox.allRoots {
+            let root = generation.certificate
+            let name = root.subjectDER
+            let info = try DERReader.single(try root.publicKeyDER()).children()
+            let key = Array(info[1].contents.dropFirst())
+            for (oid, hash) in Self.hashes {
+                issuers[IssuerKey(algorithm: oid, nameHash: hash(name), keyHash: hash(key))] = RootGenerationKey(kind: generation.kind, generation: generation.generation)
+            }
+        }
+        return issuers
+    }
+
+    /// A root rolled over by another process (`ca rollover` while `serve` runs): the generations
+    /// are read again, the issuers and signers rebuilt, and everything dropped and regenerated.
+    func adoptRootGenerations() throws {
+        guard try sandbox.reloadRoots() else { return }
+        let issuers = try Self.issuerKeys(sandbox)
+        let identities = try Self.signingIdentities(sandbox)
+        lock.lock()
+        self.issuers = issuers
+        self.identities = identities
+        knownGenerations = sandbox.allRoots.count
+        lock.unlock()
+        logger.info("root generations changed: now answering for them", metadata: ["generations": "\(sandbox.allRoots.count)"])
+        invalidateAll()
     }
 
     static let hashes: [(String, @Sendable ([UInt8]) -> [UInt8])] = [
@@ -199,9 +223,12 @@ public final class RevocationService: @unchecked Sendable {
             let current = try probe.dataVersion()
             lock.lock(); let appliedNow = appliedDataVersion; let since = seenStatusSeq; lock.unlock()
             guard current != appliedNow else { return }
-            let (changes, offset) = try sandbox.store.read { tx in
-                (try tx.statusChanges(after: since, limit: 1_000_000), try tx.meta(Sandbox.clockOffsetKey).flatMap(Double.init) ?? 0)
+            let (changes, offset, generations) = try sandbox.store.read { tx in
+                (try tx.statusChanges(after: since, limit: 1_000_000), try tx.meta(Sandbox.clockOffsetKey).flatMap(Double.init) ?? 0,
+                 try tx.rootGenerationCount())
             }
+            lock.lock(); let known = knownGenerations; lock.unlock()
+            if generations + CertificateKind.allCases.count != known { try adoptRootGenerations() }
             lock.lock()
             let clockMoved = offset != clockOffset
             clockOffset = offset
@@ -290,6 +317,7 @@ public final class RevocationService: @unchecked Sendable {
             return .unsuccessful(.malformedRequest)
         }
         var kinds: [RootGenerationKey] = []
+        lock.lock(); let issuers = self.issuers; lock.unlock()
         for id in request.certIDs {
             guard let kind = issuers[IssuerKey(algorithm: id.hashAlgorithm, nameHash: id.issuerNameHash, keyHash: id.issuerKeyHash)] else {
                 return .unsuccessful(.unauthorized)

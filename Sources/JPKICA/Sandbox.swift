@@ -45,9 +45,12 @@ public final class Sandbox: @unchecked Sendable {
     public let config: CAConfiguration
     public let table: MunicipalityTable
     /// The current (newest) generation of each root: the one that issues.
-    public let roots: [CertificateKind: RootCA]
+    public var roots: [CertificateKind: RootCA] { rootLock.lock(); defer { rootLock.unlock() }; return storedRoots }
     /// Every generation of each root, oldest first (the last is `roots[kind]`).
-    public let rootGenerations: [CertificateKind: [RootCA]]
+    public var rootGenerations: [CertificateKind: [RootCA]] { rootLock.lock(); defer { rootLock.unlock() }; return storedGenerations }
+    private let rootLock = NSLock()
+    private var storedRoots: [CertificateKind: RootCA]
+    private var storedGenerations: [CertificateKind: [RootCA]]
     /// `--at`: a fixed instant for this process instead of the persisted clock.
     public let clockOverride: Date?
     let logger: Logger
@@ -57,8 +60,8 @@ public final class Sandbox: @unchecked Sendable {
     init(home: SandboxHome, store: Store, config: CAConfiguration, table: MunicipalityTable, rootGenerations: [CertificateKind: [RootCA]],
          clockOverride: Date?, logger: Logger) {
         self.home = home; self.store = store; self.config = config; self.table = table
-        self.rootGenerations = rootGenerations
-        self.roots = rootGenerations.compactMapValues(\.last)
+        self.storedGenerations = rootGenerations
+        self.storedRoots = rootGenerations.compactMapValues(\.last)
         self.clockOverride = clockOverride; self.logger = logger
     }
 
@@ -101,6 +104,13 @@ public final class Sandbox: @unchecked Sendable {
         }
         let config = try JSONDecoder().decode(CAConfiguration.self, from: Data(configJSON.utf8))
         let table = try MunicipalityTable(json: Data(contentsOf: home.municipalities))
+        let roots = try loadRoots(home: home, store: store, config: config)
+        return Sandbox(home: home, store: store, config: config, table: table, rootGenerations: roots, clockOverride: at, logger: logger)
+    }
+
+    /// Every generation of both roots: generation 1 from the files `init` wrote, the later ones as
+    /// `root_generations` lists them (each file checked against the row).
+    static func loadRoots(home: SandboxHome, store: Store, config: CAConfiguration) throws -> [CertificateKind: [RootCA]] {
         let later = try store.read { try $0.rootGenerations() }
         var roots: [CertificateKind: [RootCA]] = [:]
         for kind in CertificateKind.allCases {
@@ -116,7 +126,20 @@ public final class Sandbox: @unchecked Sendable {
                                                        fallbackAlternativeName: config.alternativeName, generation: generation))
             }
         }
-        return Sandbox(home: home, store: store, config: config, table: table, rootGenerations: roots, clockOverride: at, logger: logger)
+        return roots
+    }
+
+    /// Reads the root generations again (a long-running `serve` after `ca rollover` in another
+    /// process). Returns whether they changed.
+    @discardableResult
+    public func reloadRoots() throws -> Bool {
+        let fresh = try Self.loadRoots(home: home, store: store, config: config)
+        rootLock.lock(); defer { rootLock.unlock() }
+        let before = storedGenerations.mapValues { $0.map(\.generation) }
+        guard fresh.mapValues({ $0.map(\.generation) }) != before else { return false }
+        storedGenerations = fresh
+        storedRoots = fresh.compactMapValues(\.last)
+        return true
     }
 
     /// Creates a sandbox: two self-signed RSA-2048 roots (signing, authentication) by the configuration.

@@ -62,6 +62,11 @@ extension Transaction {
                                    r.newWithOld.map { Data($0) }, r.oldWithNew.map { Data($0) }])
     }
 
+    /// How many generations after the first there are, both roots together.
+    public func rootGenerationCount() throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM root_generations")) ?? 0
+    }
+
     /// The newest generation of `kind` (1 when there was no rollover).
     public func currentRootGeneration(kind: CertificateKind) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT MAX(generation) FROM root_generations WHERE kind = ?", arguments: [kind.rawValue]) ?? 1

@@ -309,6 +309,46 @@ import Testing
         #expect(r2.isSigned(by: c2) && !r2.isSigned(by: c1))
     }
 
+    @Test("a running serve takes up a rollover made by the CLI: the new generation's OCSP answers and CRLs, the old one's unchanged")
+    func rolloverWhileServing() throws {
+        let home = TempHome()
+        let port = ServerProcess.freePort()
+        let r = try Run.cli(["init", "--config", try home.config(port: port).path, "--json"], home: home.sandbox)
+        #expect(r.status == 0, "init: \(r.stderr)\(r.stdout)")
+        func signLeaf(_ name: String) throws -> URL {
+            let id = try home.addResident(name: name, at: "2026-11-21")
+            let card = try home.cli(["card", "issue", "--resident", String(id), "--sign-pin", "ABC123", "--auth-pin", "1234", "--json"])
+            #expect(card.status == 0, "\(card.stdout)")
+            let serial = (card.json["certificates"] as? [[String: Any]] ?? []).first { $0["kind"] as? String == "sign" }?["serial"] as? String ?? ""
+            return try home.certificateFile(serial)
+        }
+        let old = try signLeaf("山田 太郎")
+        let server = try ServerProcess(home: home.sandbox, port: port, folder: home.url)
+        defer { server.stop() }
+        let before = try fetchCRL("\(server.url)/crl/sign.crl", Fixture(home: home, port: port, leaves: [:]), name: "before")
+        Thread.sleep(forTimeInterval: 1.1)   // the new generation starts after the first
+        let roll = try home.cli(["ca", "rollover", "--kind", "sign", "--json"])
+        #expect(roll.status == 0, "\(roll.stdout)\(roll.stderr)")
+        let new = try signLeaf("鈴木 一郎")
+        let g1 = home.root("sign"), g2 = home.sandbox.appendingPathComponent("sign-root-g2.pem")
+        for (leaf, root) in [(new, g2), (old, g1)] {
+            let answer = try Run.openssl(["ocsp", "-issuer", root.path, "-cert", leaf.path, "-url", "\(server.url)/ocsp", "-CAfile", root.path, "-no_nonce"])
+            #expect((answer.stdout + answer.stderr).contains("Response verify OK") && answer.stdout.contains("\(leaf.path): good"),
+                    "\(answer.stdout)\(answer.stderr)\n\(server.log.suffix(2000))")
+        }
+        let f = Fixture(home: home, port: port, leaves: [:])
+        let current = try fetchCRL("\(server.url)/crl/sign.crl", f, name: "after")
+        let check = try Run.openssl(["crl", "-inform", "DER", "-in", current.der.path, "-noout", "-CAfile", g2.path])
+        #expect((check.stdout + check.stderr).contains("verify OK"), "sign.crl is now generation 2's")
+        let first = try fetchCRL("\(server.url)/crl/sign-g1.crl", f, name: "g1")
+        let check1 = try Run.openssl(["crl", "-inform", "DER", "-in", first.der.path, "-noout", "-CAfile", g1.path])
+        #expect((check1.stdout + check1.stderr).contains("verify OK"), "generation 1's CRL stays, signed by it")
+        #expect(try Data(contentsOf: before.der) != Data(contentsOf: current.der))
+        let rootReply = try HTTP.request("\(server.url)/ca/sign-root-g2.pem", folder: home.url)
+        let g2Text = try String(contentsOf: g2, encoding: .utf8)
+        #expect(rootReply.status == 200 && String(decoding: rootReply.body, as: UTF8.self) == g2Text)
+    }
+
     @Test("a revocation of a generation-1 leaf after the rollover is on generation 1's CRLs only (crl generate)")
     func revocationAfterRollover() throws {
         let home = TempHome()
