@@ -13,7 +13,7 @@ extension CACommand {
             generations stay valid to their own end and keep answering for their own certificates: each has its \
             own CRLs (/crl/sign-g1.crl, …; /crl/sign.crl is the current generation's) and OCSP answers signed by \
             its own key. --link also issues the link certificates NewWithOld and OldWithNew (J-LIS publishes none \
-            for JPKI). Restart a running `serve` afterwards. Example:
+            for JPKI). A running `serve` takes the new generation up by itself. Example:
               jpki-sandbox ca rollover --kind both
             """)
         @OptionGroup var global: GlobalOptions
