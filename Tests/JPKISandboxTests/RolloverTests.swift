@@ -271,6 +271,15 @@ import Testing
         // ca export writes them too.
         let export = try home.cli(["ca", "export", "--out", home.file("export").path, "--json"])
         #expect((export.json["links"] as? [[String: Any]])?.count == 2, "\(export.stdout)")
+        // pkilint (RFC 5280) on the new root and both link certificates, the links also chained to their issuer.
+        if Run.venvPython != nil || Run.interopRequired {
+            for (file, issuer) in [(g2, nil), (newWithOld, g1), (oldWithNew, g2)] as [(URL, URL?)] {
+                var args = ["--kind", issuer == nil ? "root" : "leaf", file.path]
+                if let issuer { args += ["--issuer", issuer.path] }
+                let lint = try Run.interop("pkilint_check.py", args)
+                #expect(lint.status == 0 && (lint.json["blocking"] as? [Any])?.isEmpty == true, "pkilint \(file.lastPathComponent): \(lint.stdout)\(lint.stderr)")
+            }
+        }
         // Without --link there are none (J-LIS publishes none for JPKI).
         let plain = try home.cli(["ca", "rollover", "--kind", "auth", "--json", "--at", "2025-03-01T10:00:00+09:00"])
         #expect((plain.json["roots"] as? [[String: Any]])?.first?["links"] == nil)
@@ -380,6 +389,12 @@ import Testing
             let r = try Run.openssl(["crl", "-inform", "DER", "-in", out.appendingPathComponent("\(kind)-g1.crl").path, "-noout",
                                      "-CAfile", home.root(kind).path])
             #expect((r.stdout + r.stderr).contains("verify OK"), "generation 1's CRL signed by generation 1")
+            if Run.venvPython != nil || Run.interopRequired {
+                for name in ["\(kind)-g1.crl", "\(kind)-g2.crl", "\(kind)/11201.crl", "\(kind)-g2/11201.crl"] {
+                    let lint = try Run.interop("pkilint_check.py", ["--kind", "crl", out.appendingPathComponent(name).path])
+                    #expect(lint.status == 0 && (lint.json["blocking"] as? [Any])?.isEmpty == true, "pkilint \(name): \(lint.stdout)\(lint.stderr)")
+                }
+            }
         }
     }
 
