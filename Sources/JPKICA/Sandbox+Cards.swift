@@ -64,14 +64,14 @@ extension Sandbox {
             subjectKeyPair: key,
             extensions: CertificateProfile.leafExtensions(kind: kind, config: config, resident: resident,
                                                           subjectKeyIdentifier: ski, authorityKeyIdentifier: root.keyIdentifier,
-                                                          issuerAlternativeName: root.alternativeName, form: form))
+                                                          issuerAlternativeName: root.alternativeName, rootGeneration: root.generation, form: form))
         template.issuerDER = root.subjectDER
         let cert = try template.sign(with: root.key)
         return CertificateRecord(
             serial: serial.hexString, kind: kind, cardID: cardID, residentID: resident.id,
             municipalityCode: resident.locality.municipality.code, notBefore: notBefore, notAfter: limit.notAfter,
             der: try cert.der(), keyPEM: try key.pem(), pin: pin, pinFailures: 0, state: .issued, revokedAt: nil, reason: nil,
-            issuedAt: notBefore, form: form, phoneID: phoneID)
+            issuedAt: notBefore, rootGeneration: root.generation, form: form, phoneID: phoneID)
     }
 
     /// The window's checks on who applies, shared by every operation on a resident.
@@ -183,6 +183,6 @@ extension CertificateRecord {
     func onCard(_ id: Int64) -> CertificateRecord {
         CertificateRecord(serial: serial, kind: kind, cardID: id, residentID: residentID, municipalityCode: municipalityCode,
                           notBefore: notBefore, notAfter: notAfter, der: der, keyPEM: keyPEM, pin: pin, pinFailures: pinFailures,
-                          state: state, revokedAt: revokedAt, reason: reason, issuedAt: issuedAt, form: form, phoneID: phoneID)
+                          state: state, revokedAt: revokedAt, reason: reason, issuedAt: issuedAt, rootGeneration: rootGeneration, form: form, phoneID: phoneID)
     }
 }

@@ -32,7 +32,7 @@ extension Sandbox {
         let record = try certificate(serial: serial)
         let cert = try Certificate(der: record.der)
         let key = try PrivateKey(pem: record.keyPEM)
-        return try PKCS12.make(key: key, certificate: cert, chain: [root(record.kind).certificate], password: password,
+        return try PKCS12.make(key: key, certificate: cert, chain: [issuingRoot(record).certificate], password: password,
                                friendlyName: "JPKI Sandbox \(record.kind.englishName) \(record.serial)")
     }
 
@@ -40,6 +40,14 @@ extension Sandbox {
     public func exportPEMBundle(serial: String) throws -> String {
         let record = try certificate(serial: serial)
         let cert = try Certificate(der: record.der)
-        return try cert.pem() + record.keyPEM + root(record.kind).pem
+        return try cert.pem() + record.keyPEM + issuingRoot(record).pem
+    }
+}
+
+extension Sandbox {
+    /// The root generation that issued a certificate (the current one for a record that names none
+    /// this sandbox has).
+    public func issuingRoot(_ record: CertificateRecord) -> RootCA {
+        root(record.kind, generation: record.rootGeneration) ?? root(record.kind)
     }
 }

@@ -112,7 +112,7 @@ extension Sandbox {
             var newest: [CertificateKind: CertificateRecord] = [:]
             for cert in try tx.certificates(phoneID: id) { newest[cert.kind] = cert }
             var roots: [CertificateKind: [UInt8]] = [:]
-            for kind in newest.keys { roots[kind] = try root(kind).certificate.der() }
+            for (kind, cert) in newest { roots[kind] = try (root(kind, generation: cert.rootGeneration) ?? root(kind)).certificate.der() }
             return CardContents(card: card, certificates: newest, roots: roots)
         }
     }
