@@ -63,6 +63,11 @@ public struct ConfigFile: Sendable {
                     guard let mode = OCSPResponderMode(rawValue: text) else { throw .config("\(full) must be \"root\" or \"delegated\", not \"\(text)\"") }
                     config.ocspResponder = mode
                 case "ocsp.validity_minutes": config.ocspValidityMinutes = try int(value, full)
+                case "ocsp.include_signer_certificate": config.ocspIncludeSignerCertificate = try bool(value, full)
+                case "crl.distribution_point":
+                    let text = try string(value, full)
+                    guard let mode = CRLPointMode(rawValue: text) else { throw .config("\(full) must be \"partition\" or \"full\", not \"\(text)\"") }
+                    config.crlDistributionPoint = mode
                 case "names.alternative_name": config.alternativeName = try name(value, full)
                 case "roots.sign.subject": config.sign.subject = try name(value, full)
                 case "roots.sign.policy_oid": config.sign.policyOID = try oid(value, full)

@@ -31,7 +31,8 @@ extension Sandbox {
         let root = root(kind)
         switch config.effectiveOCSPResponder {
         case .root:
-            return OCSPSigningIdentity(kind: kind, signer: try OCSPSigner(key: root.key, keyHash: root.keyIdentifier, certificates: []),
+            let included = config.ocspIncludeSignerCertificate == true ? [root.certificate] : []
+            return OCSPSigningIdentity(kind: kind, signer: try OCSPSigner(key: root.key, keyHash: root.keyIdentifier, certificates: included),
                                        responderCertificate: nil)
         case .delegated:
             let (certificate, key) = try delegatedResponder(kind)

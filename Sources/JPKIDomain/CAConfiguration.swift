@@ -48,6 +48,12 @@ public struct CAConfiguration: Sendable, Codable, Hashable {
     public var ocspResponder: OCSPResponderMode? = nil
     /// thisUpdate → nextUpdate of OCSP answers, in minutes; nil means 60.
     public var ocspValidityMinutes: Int? = nil
+    /// Whether an answer signed by the root carries the root's certificate in `certs` (for GnuTLS
+    /// `ocsptool --load-trust`, which finds a byKey signer only there); nil means no, as RFC 6960
+    /// allows when the CA signs itself. (A delegated responder's certificate is always included.)
+    public var ocspIncludeSignerCertificate: Bool? = nil
+    /// Which CRL the HTTP URL of a leaf's cRLDistributionPoints names; nil means the partition.
+    public var crlDistributionPoint: CRLPointMode? = nil
 
     public init(sign: RootConfiguration, auth: RootConfiguration, alternativeName: DistinguishedName, publicBaseURL: String,
                 ocspInCertificates: Bool, ocspURL: String?, pinHashIterations: Int, crlValidityHours: Int) {
@@ -63,6 +69,9 @@ public struct CAConfiguration: Sendable, Codable, Hashable {
 
     public var effectiveOCSPURL: String { ocspURL ?? "\(trimmedBase)/ocsp" }
     var trimmedBase: String { publicBaseURL.hasSuffix("/") ? String(publicBaseURL.dropLast()) : publicBaseURL }
+
+    /// The HTTP URL of a root's full CRL.
+    public func fullCRLURL(kind: CertificateKind) -> String { "\(trimmedBase)/crl/\(kind.rawValue).crl" }
 
     /// The HTTP URL of a municipality's CRL partition.
     public func crlURL(kind: CertificateKind, municipalityCode: String) -> String {
@@ -87,4 +96,14 @@ public struct CAConfiguration: Sendable, Codable, Hashable {
         alternativeName: DistinguishedName([.init(oid: "2.5.4.6", value: "JP"), .init(oid: "2.5.4.10", value: "公的個人認証サービス")]),
         publicBaseURL: "http://127.0.0.1:8080", ocspInCertificates: true, ocspURL: nil,
         pinHashIterations: 50_000, crlValidityHours: 24)
+}
+
+/// What the HTTP URL in a leaf's cRLDistributionPoints names (`[crl] distribution_point`).
+public enum CRLPointMode: String, Sendable, Codable, Hashable, CaseIterable {
+    /// The municipality's partition, whose critical issuingDistributionPoint repeats the point (J-LIS's
+    /// structure; the default).
+    case partition
+    /// The root's full CRL, which has no issuingDistributionPoint: for NSS, which refuses a CRL with a
+    /// critical one. The DirName of the partition stays in the point.
+    case full
 }

@@ -106,7 +106,10 @@ public enum CertificateProfile {
             list.append(CertificateExtension(oid: OID.subjectAltName, critical: false, value: basicDetailsAltName(resident)))
         }
         list.append(CertificateExtension(oid: OID.issuerAltName, critical: false, value: issuerAlternativeName))
-        let point = crlPartitionPointName(kind: kind, config: config, locality: resident.locality)
+        let point = config.crlDistributionPoint == .full
+            ? DER.explicit(0, directoryName(crlPartitionName(root: config.root(kind), locality: resident.locality))
+                              + uniformResourceIdentifier(config.fullCRLURL(kind: kind)))
+            : crlPartitionPointName(kind: kind, config: config, locality: resident.locality)
         list.append(CertificateExtension(oid: OID.crlDistributionPoints, critical: false,
                                          value: DER.sequence([DER.sequence([DER.explicit(0, point)])])))
         if config.ocspInCertificates {

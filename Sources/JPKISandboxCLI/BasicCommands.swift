@@ -17,19 +17,11 @@ struct InitCommand: ParsableCommand {
     func run() throws {
         try global.run {
             let sandbox = try Sandbox.initialize(home: global.sandboxHome, configFile: URL(fileURLWithPath: config), at: try global.atDate())
-            return .object([
-                ("home", .string(sandbox.home.url.path)),
-                ("roots", .array(CertificateKind.allCases.map { kind in
-                    let root = sandbox.root(kind)
-                    return .object([
-                        ("kind", .string(kind.rawValue)),
-                        ("subject", .string(root.certificate.subjectText)),
-                        ("serial", .string(root.certificate.serialHex)),
-                        ("notAfter", View.time(root.certificate.notAfter)),
-                        ("file", .string(sandbox.home.rootCertificate(kind).path)),
-                    ])
-                })),
-            ])
+            return InitResource(home: sandbox.home.url.path, roots: CertificateKind.allCases.map { kind in
+                let root = sandbox.root(kind)
+                return RootResource(kind: kind.rawValue, subject: root.certificate.subjectText, serial: root.certificate.serialHex,
+                                    notAfter: root.certificate.notAfter, file: sandbox.home.rootCertificate(kind).path)
+            })
         }
     }
 }
@@ -60,7 +52,7 @@ struct ResidentCommand: ParsableCommand {
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
-                return View.resident(try sandbox.addResident(name: name, birth: birth, sex: sex, address: address,
+                return ResidentResource(try sandbox.addResident(name: name, birth: birth, sex: sex, address: address,
                                                              residenceUntil: residenceUntil, adultWard: adultWard))
             }
         }
@@ -73,12 +65,7 @@ struct ResidentCommand: ParsableCommand {
 
         func run() throws {
             try global.run {
-                let sandbox = try global.openSandbox()
-                let now = try sandbox.now()
-                guard case .object(var fields) = View.resident(try sandbox.resident(id: id)) else { return .null }
-                let cards = try sandbox.store.read { tx in try tx.cards(residentID: id).map { ($0, try tx.certificates(cardID: $0.id)) } }
-                fields.append(("cards", .array(cards.map { View.card($0.0, certificates: $0.1, now: now) })))
-                return .object(fields)
+                try global.openSandbox().residentDetail(id: id)
             }
         }
     }
@@ -92,7 +79,7 @@ struct ResidentCommand: ParsableCommand {
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
-                return .object([("residents", .array(try sandbox.residents(limit: limit, offset: offset).map(View.resident)))])
+                return ResidentListResource(try sandbox.residents(limit: limit, offset: offset).map(ResidentResource.init))
             }
         }
     }
@@ -129,10 +116,7 @@ struct CardCommand: ParsableCommand {
                 _ = try sandbox.resident(id: resident)
                 let signPin = try SecretInput.value(self.signPin, option: "sign-pin")
                 let authPin = try SecretInput.value(self.authPin, option: "auth-pin")
-                return try windowOperation(sandbox, applicant: who, operation: "card.issue", arguments: ["resident": String(resident)], residentID: resident) { who in
-                    guard let authPin else { throw SandboxError.invalid("give the authentication PIN with --auth-pin (4 digits)") }
-                    return try CardCommand.Issue.answer(try sandbox.issueCard(residentID: resident, signPIN: signPin, authPIN: authPin, applicant: who), sandbox)
-                }
+                return try sandbox.window(.cardIssue(resident: resident, signPIN: signPin, authPIN: authPin), applicant: who)
             }
         }
     }
@@ -144,9 +128,7 @@ struct CardCommand: ParsableCommand {
 
         func run() throws {
             try global.run {
-                let sandbox = try global.openSandbox()
-                let card = try sandbox.card(id: id)
-                return View.card(card, certificates: try sandbox.store.read { try $0.certificates(cardID: id) }, now: try sandbox.now())
+                try global.openSandbox().cardDetail(id: id)
             }
         }
     }
@@ -164,7 +146,7 @@ struct CertCommand: ParsableCommand {
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
-                return try View.certificate(try sandbox.certificate(serial: serial), now: try sandbox.now())
+                return try CertificateResource(full: try sandbox.certificate(serial: serial), now: try sandbox.now())
             }
         }
     }
@@ -185,7 +167,7 @@ struct CertCommand: ParsableCommand {
                     k = parsed
                 }
                 let now = try sandbox.now()
-                return .object([("certificates", .array(try sandbox.certificates(residentID: resident, kind: k, limit: limit).map { View.certificateSummary($0, now: now) }))])
+                return CertificateListResource(try sandbox.certificates(residentID: resident, kind: k, limit: limit).map { CertificateResource(summary: $0, now: now) })
             }
         }
     }
@@ -215,7 +197,7 @@ struct ExportCommand: ParsableCommand {
                 bytes = try sandbox.exportPKCS12(serial: serial, password: password)
             }
             try writeFile(bytes, to: out, mode: 0o600)
-            return .object([("serial", .string(try Sandbox.normalizeSerial(serial))), ("file", .string(out)), ("format", .string(pem ? "pem" : "pkcs12"))])
+            return ExportResource(serial: try Sandbox.normalizeSerial(serial), file: out, format: pem ? "pem" : "pkcs12")
         }
     }
 }
@@ -232,13 +214,13 @@ struct CACommand: ParsableCommand {
             try global.run {
                 let sandbox = try global.openSandbox()
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-                var files: [(String, JSON)] = []
+                var files: [String: String] = [:]
                 for kind in CertificateKind.allCases {
                     let path = URL(fileURLWithPath: out).appendingPathComponent("\(kind.rawValue)-root.pem").path
                     try writeFile(Array(sandbox.root(kind).pem.utf8), to: path, mode: 0o644)
-                    files.append((kind.rawValue, .string(path)))
+                    files[kind.rawValue] = path
                 }
-                return .object([("roots", .object(files))])
+                return ["roots": files]
             }
         }
     }
@@ -255,8 +237,7 @@ struct ClockCommand: ParsableCommand {
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
-                let now = try sandbox.now()
-                return .object([("now", View.time(now)), ("date", .string(LocalDate(now).description))])
+                return ClockResource(now: try sandbox.now())
             }
         }
     }

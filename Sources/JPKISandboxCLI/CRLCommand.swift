@@ -29,20 +29,10 @@ struct CRLCommand: ParsableCommand {
                 let crls = try sandbox.generateCRLs(partitions: !noPartitions)
                 let folder = URL(fileURLWithPath: out)
                 let files = try Sandbox.writeCRLs(crls, to: folder)
-                return .object([
-                    ("out", .string(folder.standardizedFileURL.path)),
-                    ("crls", .array(zip(crls, files).map { crl, file in
-                        .object([
-                            ("kind", .string(crl.kind.rawValue)),
-                            ("scope", .string(crl.municipalityCode ?? "full")),
-                            ("file", .string(file.path)),
-                            ("number", .int(crl.number)),
-                            ("entries", .int(crl.entries)),
-                            ("thisUpdate", .string(ISOTime.display(crl.thisUpdate))),
-                            ("nextUpdate", .string(ISOTime.display(crl.nextUpdate))),
-                        ])
-                    })),
-                ])
+                return CRLGenerationResource(out: folder.standardizedFileURL.path, crls: zip(crls, files).map { crl, file in
+                    CRLFileResource(kind: crl.kind.rawValue, scope: crl.municipalityCode ?? "full", file: file.path,
+                                    number: crl.number, entries: crl.entries, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate)
+                })
             }
         }
     }

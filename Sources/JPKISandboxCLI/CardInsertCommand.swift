@@ -65,12 +65,12 @@ extension CardCommand {
             defer { watch.cancel() }
 
             await reader.run(connected: {
-                Self.say(json, [("card", .int(Int(id))), ("event", .string("inserted")), ("reader", .string(address)), ("pid", .int(Int(getpid())))],
+                Self.say(json, CardEvent(card: Int(id), event: "inserted", reader: address, pid: Int(getpid())),
                          "card \(id) inserted into vpcd at \(address) (pid \(getpid()))")
             }, unreachable: { error in
                 FileHandle.standardError.write(Data("warning: no vpcd reader at \(address) (\(error)); is pcscd running (scripts/pcsc start)? retrying every second\n".utf8))
             })
-            Self.say(json, [("card", .int(Int(id))), ("event", .string("removed")), ("reason", .string(why.value))],
+            Self.say(json, CardEvent(card: Int(id), event: "removed", reason: why.value),
                      "card \(id) removed (\(why.value))")
         }
 
@@ -93,8 +93,8 @@ extension CardCommand {
             return (host, base + slot)
         }
 
-        static func say(_ json: Bool, _ object: [(String, JSON)], _ text: String) {
-            let line = json ? JSON.object(object).serialized() : text
+        static func say(_ json: Bool, _ event: CardEvent, _ text: String) {
+            let line = json ? ((try? ResourceJSON.string(event)) ?? text) : text
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
 
@@ -112,7 +112,7 @@ extension CardCommand {
         func run() throws {
             try global.run {
                 let pid = try InsertedCards(home: global.sandboxHome).eject(id)
-                return .object([("card", .int(Int(id))), ("ejected", .bool(true)), ("pid", .int(Int(pid)))])
+                return CardEjected(card: Int(id), ejected: true, pid: Int(pid))
             }
         }
     }
@@ -125,3 +125,14 @@ final class WhyStopped: @unchecked Sendable {
     func set(_ r: String) { lock.lock(); if reason == nil { reason = r }; lock.unlock() }
     var value: String { lock.lock(); defer { lock.unlock() }; return reason ?? "stopped" }
 }
+
+/// A line `card insert --json` prints when the card goes in or comes out.
+struct CardEvent: Codable {
+    var card: Int
+    var event: String
+    var reader: String?
+    var pid: Int?
+    var reason: String?
+}
+
+struct CardEjected: Codable { var card: Int; var ejected: Bool; var pid: Int }

@@ -25,8 +25,8 @@ struct EFilingCommand: ParsableCommand {
                 try writeFile(EFilingSamples.etax(name: "山田　太郎"), to: dir.appendingPathComponent("return.xtx").path, mode: 0o644)
                 try EFilingSamples.egov(name: "山田　太郎", attachmentBytes: size).write(to: dir.appendingPathComponent("egov"))
                 try writeFile(EFilingSamples.pdf(title: "registration filing", padding: size), to: dir.appendingPathComponent("filing.pdf").path, mode: 0o644)
-                return .object([("etax", .string(dir.appendingPathComponent("return.xtx").path)), ("egov", .string(dir.appendingPathComponent("egov").path)),
-                                ("pdf", .string(dir.appendingPathComponent("filing.pdf").path))])
+                return ["etax": dir.appendingPathComponent("return.xtx").path, "egov": dir.appendingPathComponent("egov").path,
+                        "pdf": dir.appendingPathComponent("filing.pdf").path]
             }
         }
     }
@@ -41,7 +41,7 @@ struct EFilingCommand: ParsableCommand {
             try global.run {
                 let bytes = EFilingSamples.pdf(title: "blank", padding: size)
                 try writeFile(bytes, to: out, mode: 0o644)
-                return .object([("file", .string(out)), ("bytes", .int(bytes.count))])
+                return FileWritten(file: out, bytes: bytes.count)
             }
         }
     }
@@ -69,7 +69,7 @@ struct EFilingCommand: ParsableCommand {
                 _ = try Sandbox.initialize(home: home, configFile: URL(fileURLWithPath: config), at: past)
                 let root = try Sandbox.open(home: home, at: past).home.rootCertificate(.sign)
                 try FileManager.default.copyItem(at: root, to: dir.appendingPathComponent("sign-root.pem"))
-                var expected: [JSON] = []
+                var expected: [FixturesSummary.Fixture] = []
                 let signers: [(String, String, SignatureStatus)] = [
                     ("good", "山田 太郎", .valid), ("revoked", "佐藤 花子", .revoked), ("suspended", "鈴木 次郎", .suspended), ("expired", "高橋 三郎", .expired),
                 ]
@@ -92,15 +92,24 @@ struct EFilingCommand: ParsableCommand {
                     let later = try Sandbox.open(home: home, at: now.addingTimeInterval(1))
                     if status == .revoked { _ = try later.revokeCertificate(serial: serial, reason: .keyCompromise) }
                     if status == .suspended { _ = try later.suspendCard(id: issued.card.id) }
-                    expected.append(.object([("signer", .string(label)), ("serial", .string(serial)), ("status", .string(status.rawValue)),
-                                             ("exitCode", .int(Int(status.exitCode))),
-                                             ("files", .array(["return.xtx", "egov", "filing.pdf"].map { .string("\(label)/\($0)") }))]))
+                    expected.append(.init(signer: label, serial: serial, status: status.rawValue, exitCode: Int(status.exitCode),
+                                          files: ["return.xtx", "egov", "filing.pdf"].map { "\(label)/\($0)" }))
                 }
-                let summary = JSON.object([("home", .string(home.url.path)), ("root", .string(dir.appendingPathComponent("sign-root.pem").path)),
-                                           ("fixtures", .array(expected))])
-                try writeFile(Array((summary.serialized() + "\n").utf8), to: dir.appendingPathComponent("expected.json").path, mode: 0o644)
+                let summary = FixturesSummary(home: home.url.path, root: dir.appendingPathComponent("sign-root.pem").path, fixtures: expected)
+                try writeFile(Array((try ResourceJSON.string(summary) + "\n").utf8), to: dir.appendingPathComponent("expected.json").path, mode: 0o644)
                 return summary
             }
         }
     }
+}
+
+/// A file written and its size.
+struct FileWritten: Codable { var file: String; var bytes: Int }
+
+/// `efiling fixtures`' expected.json: each signer's verdict and exit code.
+struct FixturesSummary: Codable {
+    struct Fixture: Codable { var signer: String; var serial: String; var status: String; var exitCode: Int; var files: [String] }
+    var home: String
+    var root: String
+    var fixtures: [Fixture]
 }

@@ -19,25 +19,26 @@ struct FilingSignOptions: ParsableArguments {
 /// `sign --format etax|egov|pdf|raw`: reads the input, asks the CA service, writes the output. The
 /// card's checks and the audit entry are the service's (`Sandbox.signingIdentity`).
 func signFiling(_ sandbox: Sandbox, serial: String, pin: String, format: FilingFormat, input: String?, out: String,
-                options: FilingSignOptions) throws -> JSON {
+                options: FilingSignOptions) throws -> SignatureMadeResource {
     let normalized = try Sandbox.normalizeSerial(serial)
-    var fields: [(String, JSON)] = [("serial", .string(normalized)), ("format", .string(format.rawValue)), ("file", .string(out))]
+    var made = SignatureMadeResource(serial: normalized, format: format.rawValue, file: out)
     switch format {
     case .etax:
         let signed = try sandbox.signETax(serial: serial, pin: pin, xml: try readInput(try required(input), what: "the e-Tax file"))
         try writeFile(signed, to: out, mode: 0o644)
-        fields.append(("bytes", .int(signed.count)))
+        made.bytes = signed.count
     case .egov:
         let package = try EGovPackage(folder: URL(fileURLWithPath: try required(input)))
         let signed = try sandbox.signEGov(serial: serial, pin: pin, package: package, cosign: options.cosign,
                                           unescapedFragment: options.debugUnescapedFragment)
         try signed.write(to: URL(fileURLWithPath: out))
-        fields.append(("references", .int(signed.files.count + 1)))
+        made.references = signed.files.count + 1
     case .pdf:
         let (signed, field) = try sandbox.signPDF(serial: serial, pin: pin, pdf: try readInput(try required(input), what: "the PDF"),
                                                   filter: options.filter, pades: options.pades)
         try writeFile(signed, to: out, mode: 0o644)
-        fields += [("field", .string(field)), ("bytes", .int(signed.count))]
+        made.field = field
+        made.bytes = signed.count
     case .raw:
         let digestInfo: [UInt8]
         if let hex = options.digestInfo {
@@ -48,12 +49,14 @@ func signFiling(_ sandbox: Sandbox, serial: String, pin: String, format: FilingF
         }
         let (_, signature) = try sandbox.signRaw(serial: serial, pin: pin, digestInfo: digestInfo)
         try writeFile(signature, to: out, mode: 0o644)
-        fields += [("digestInfo", .string(digestInfo.hexString)), ("bytes", .int(signature.count)), ("algorithm", .string("RSASSA-PKCS1-v1_5 over the DigestInfo"))]
+        made.digestInfo = digestInfo.hexString
+        made.bytes = signature.count
+        made.algorithm = "RSASSA-PKCS1-v1_5 over the DigestInfo"
     case .cms:
         throw SandboxError.invalid("cms is signed by `sign` itself")
     }
-    fields.append(("signingTime", View.time(try sandbox.now())))
-    return .object(fields)
+    made.signingTime = ISOTime.display(try sandbox.now())
+    return made
 }
 
 private func required(_ input: String?, _ what: String = "--in PATH") throws -> String {
@@ -64,7 +67,7 @@ private func required(_ input: String?, _ what: String = "--in PATH") throws -> 
 /// `verify --in PATH` without `--signature`: every signature of an e-Tax file, e-Gov package or PDF.
 /// The top-level keys are the filing's verdict (the first signature that is not valid, else the
 /// first); `signatures` lists each one.
-func verifyFiling(_ verifier: SignatureVerifier, input: String, format: String?, at: Date, revocation: RevocationSource) throws -> (JSON, SignatureStatus) {
+func verifyFiling(_ verifier: SignatureVerifier, input: String, format: String?, at: Date, revocation: RevocationSource) throws -> (FilingVerdictResource, SignatureStatus) {
     var chosen: FilingFormat?
     if let format {
         guard let f = FilingFormat(rawValue: format), [.etax, .egov, .pdf].contains(f) else {
@@ -73,11 +76,5 @@ func verifyFiling(_ verifier: SignatureVerifier, input: String, format: String?,
         chosen = f
     }
     let result = try verifier.verifyFiling(URL(fileURLWithPath: input), format: chosen, at: at, revocation: revocation)
-    guard case .object(var fields) = verdictJSON(result.overall) else { fatalError("verdictJSON returns an object") }
-    fields.insert(("format", .string(result.format.rawValue)), at: 0)
-    fields.append(("signatures", .array(result.signatures.map { s in
-        guard case .object(let inner) = verdictJSON(s.verdict) else { return .null }
-        return .object([("label", .string(s.label))] + inner)
-    })))
-    return (.object(fields), result.overall.status)
+    return (FilingVerdictResource(result), result.overall.status)
 }

@@ -33,31 +33,13 @@ extension CertCommand {
 
         func run() throws {
             try global.run {
-                let sandbox = try global.openSandbox()
-                let request = try RevocationRequest(parsing: reason)
-                let record = try sandbox.certificate(serial: serial)
-                return try windowOperation(sandbox, applicant: try applicant.parsed(), operation: "cert.revoke",
-                                           arguments: ["serial": record.serial, "reason": reason], residentID: record.residentID) { who in
-                    CertCommand.Revoke.answer(try sandbox.revokeCertificate(serial: record.serial, request: request, applicant: who), try sandbox.now())
-                }
+                try global.openSandbox().window(.certificateRevoke(serial: serial, reason: reason), applicant: try applicant.parsed())
             }
         }
     }
 }
 
-extension CertCommand.Revoke {
-    static func answer(_ r: CertificateRecord, _ now: Date) -> JSON {
-        .object([("serial", .string(r.serial)), ("status", .string(r.status(at: now))),
-                 ("reason", .optional(r.reason)), ("revokedAt", .optional(r.revokedAt.map(ISOTime.display)))])
-    }
-}
-
 extension CardCommand {
-    static func answer(_ card: CardRecord, _ certs: [CertificateRecord], _ sandbox: Sandbox) throws -> JSON {
-        let now = try sandbox.now()
-        return View.card(card, certificates: certs, now: now)
-    }
-
     struct Suspend: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Suspend a card (一時停止, e.g. reported lost by phone): its certificates go on hold (certificateHold).",
@@ -70,7 +52,7 @@ extension CardCommand {
             try global.run {
                 let sandbox = try global.openSandbox()
                 let (card, certs) = try sandbox.suspendCard(id: id, applicant: try applicant.parsed())
-                return try CardCommand.answer(card, certs, sandbox)
+                return CardDetailResource(card, certificates: certs, now: try sandbox.now())
             }
         }
     }
@@ -86,14 +68,9 @@ extension CardCommand {
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
-                let card = try sandbox.card(id: id)
+                _ = try sandbox.card(id: id)
                 let pin = try SecretInput.value(self.pin, option: "pin")
-                return try windowOperation(sandbox, applicant: try applicant.parsed(), operation: "card.resume",
-                                           arguments: ["card": String(id)], residentID: card.residentID) { who in
-                    guard let pin else { throw SandboxError.invalid("give --pin (the signing or the authentication PIN)") }
-                    let (card, certs) = try sandbox.resumeCard(id: id, pin: pin, applicant: who)
-                    return try CardCommand.answer(card, certs, sandbox)
-                }
+                return try sandbox.window(.cardResume(card: id, pin: pin), applicant: try applicant.parsed())
             }
         }
     }
@@ -108,23 +85,15 @@ extension CardCommand {
 
         func run() throws {
             try global.run {
-                let sandbox = try global.openSandbox()
-                let request = try RevocationRequest(parsing: reason)
-                let card = try sandbox.card(id: id)
-                return try windowOperation(sandbox, applicant: try applicant.parsed(), operation: "card.revoke",
-                                           arguments: ["card": String(id), "reason": reason], residentID: card.residentID) { who in
-                    let (card, certs) = try sandbox.revokeCard(id: id, request: request, applicant: who)
-                    return try CardCommand.answer(card, certs, sandbox)
-                }
+                try global.openSandbox().window(.cardRevoke(card: id, reason: reason), applicant: try applicant.parsed())
             }
         }
     }
 }
 
 extension ClockCommand {
-    static func answer(_ sandbox: Sandbox, _ now: Date, persisted: Bool) -> JSON {
-        .object([("now", View.time(now)), ("date", .string(LocalDate(now).description)),
-                 ("source", .string(sandbox.clockOverride != nil ? "--at" : persisted ? "sandbox clock" : "real time"))])
+    static func answer(_ sandbox: Sandbox, _ now: Date, persisted: Bool) -> ClockResource {
+        ClockResource(now: now, source: sandbox.clockOverride != nil ? "--at" : persisted ? "sandbox clock" : "real time")
     }
 
     struct Set: ParsableCommand {

@@ -23,11 +23,12 @@ public struct GlobalOptions: ParsableArguments {
 
     func openSandbox() throws -> Sandbox { try Sandbox.open(home: sandboxHome, at: try atDate()) }
 
-    /// Runs a command body, printing its result as JSON or text, and any error as the contract says.
-    func run(_ body: () throws -> JSON) throws {
+    /// Runs a command body, printing its result (a resource of `JPKICA/Resources`) as JSON under
+    /// `--json`, else as `key: value` lines, and any error as the contract says.
+    func run<T: Encodable>(_ body: () throws -> T) throws {
         do {
             let result = try body()
-            if json { print(result.serialized()) } else { print(result.text(), terminator: "") }
+            if json { print(try ResourceJSON.string(result)) } else { print(TextRendering.render(result), terminator: "") }
         } catch let exit as ExitCode {
             throw exit
         } catch {
@@ -40,7 +41,7 @@ public struct GlobalOptions: ParsableArguments {
     func report(_ error: any Error) throws -> Never {
         let e = SandboxError.from(error)
         if json {
-            print(JSON.object([("error", .object([("code", .string(e.code)), ("message", .string(e.message))]))]).serialized())
+            print((try? ResourceJSON.string(ErrorResource(e))) ?? #"{"error":{"code":"internal","message":"unprintable error"}}"#)
         } else {
             FileHandle.standardError.write(Data("error: \(e.message)\n".utf8))
         }
@@ -48,57 +49,70 @@ public struct GlobalOptions: ParsableArguments {
     }
 }
 
-/// A JSON value with object keys kept in the order they were written.
-public indirect enum JSON: Equatable, Sendable {
-    case string(String), int(Int), bool(Bool), null, array([JSON]), object([(String, JSON)])
-
-    public static func == (a: JSON, b: JSON) -> Bool { a.serialized() == b.serialized() }
-
-    static func optional(_ s: String?) -> JSON { s.map(JSON.string) ?? .null }
-
-    public func serialized() -> String {
-        switch self {
-        case .string(let s): return Self.quote(s)
-        case .int(let i): return String(i)
-        case .bool(let b): return b ? "true" : "false"
-        case .null: return "null"
-        case .array(let a): return "[" + a.map { $0.serialized() }.joined(separator: ",") + "]"
-        case .object(let o): return "{" + o.map { Self.quote($0.0) + ":" + $0.1.serialized() }.joined(separator: ",") + "}"
-        }
-    }
-
-    static func quote(_ s: String) -> String { JSONText.quote(s) }
-
-    /// A readable rendering for people: `key: value` lines, nested objects indented.
-    public func text(indent: String = "") -> String {
-        switch self {
-        case .object(let o):
-            return o.map { key, value in
-                switch value {
-                case .object, .array: "\(indent)\(key):\n" + value.text(indent: indent + "  ")
-                default: "\(indent)\(key): \(value.scalarText)\n"
-                }
+/// The readable rendering of a resource for people: `key: value` lines in declaration order, nested
+/// objects and lists indented, absent values left out. The keys are the JSON keys (the resources use
+/// their property names as keys), so the text and `--json` show the same fields.
+enum TextRendering {
+    static func render(_ value: Any, indent: String = "") -> String {
+        let value = unwrap(value)
+        let mirror = Mirror(reflecting: value)
+        if let s = scalar(value) { return indent + s + "\n" }
+        switch mirror.displayStyle {
+        case .collection, .set:
+            let items = mirror.children.map { unwrap($0.value) }.filter { !isNil($0) }
+            if items.isEmpty { return "\(indent)(none)\n" }
+            return items.map { item in
+                scalar(item).map { "\(indent)- \($0)\n" } ?? "\(indent)-\n" + render(item, indent: indent + "  ")
             }.joined()
-        case .array(let a):
-            if a.isEmpty { return "\(indent)(none)\n" }
-            return a.map { item in
-                switch item {
-                case .object, .array: "\(indent)-\n" + item.text(indent: indent + "  ")
-                default: "\(indent)- \(item.scalarText)\n"
-                }
-            }.joined()
+        case .dictionary:
+            let pairs = mirror.children.compactMap { child -> (String, Any)? in
+                let pair = Mirror(reflecting: child.value).children.map(\.value)
+                guard pair.count == 2 else { return nil }
+                return ("\(pair[0])", pair[1])
+            }.sorted { $0.0 < $1.0 }
+            return pairs.map { line($0.0, $0.1, indent) }.joined()
         default:
-            return indent + scalarText + "\n"
+            return allChildren(mirror).compactMap { child in child.label.map { line($0, child.value, indent) } }.joined()
         }
     }
 
-    var scalarText: String {
-        switch self {
-        case .string(let s): s.contains("\n") ? "\n" + s : s
-        case .int(let i): String(i)
-        case .bool(let b): b ? "yes" : "no"
-        case .null: "-"
-        default: serialized()
+    private static func line(_ key: String, _ value: Any, _ indent: String) -> String {
+        let v = unwrap(value)
+        if isNil(v) { return "" }
+        if let s = scalar(v) { return "\(indent)\(key): \(s)\n" }
+        return "\(indent)\(key):\n" + render(v, indent: indent + "  ")
+    }
+
+    /// A struct's stored properties, and an enum's payload in place of the enum.
+    private static func allChildren(_ mirror: Mirror) -> [Mirror.Child] {
+        if mirror.displayStyle == .enum, let payload = mirror.children.first {
+            let inner = Mirror(reflecting: unwrap(payload.value))
+            // A payload that is a tuple of one labelled value reads as that value.
+            return inner.displayStyle == .tuple && inner.children.count == 1
+                ? allChildren(Mirror(reflecting: unwrap(inner.children.first!.value))) : allChildren(inner)
+        }
+        return Array(mirror.children)
+    }
+
+    private static func unwrap(_ value: Any) -> Any {
+        let m = Mirror(reflecting: value)
+        guard m.displayStyle == .optional else { return value }
+        return m.children.first.map { unwrap($0.value) } ?? Optional<Any>.none as Any
+    }
+
+    private static func isNil(_ value: Any) -> Bool {
+        let m = Mirror(reflecting: value)
+        return m.displayStyle == .optional && m.children.isEmpty
+    }
+
+    private static func scalar(_ value: Any) -> String? {
+        switch value {
+        case let s as String: s.contains("\n") ? "\n" + s : s
+        case let b as Bool: b ? "yes" : "no"
+        case let i as Int: String(i)
+        case let i as Int64: String(i)
+        case let d as Double: String(d)
+        default: nil
         }
     }
 }
@@ -119,7 +133,7 @@ extension JPKISandboxCommand {
             let message = negative.map { "\"\($0)\" is not accepted: ids, counts and limits are whole numbers from 0 up" }
                 ?? message(for: error)
             if arguments.contains("--json") {
-                print(JSON.object([("error", .object([("code", .string("bad-arguments")), ("message", .string(message))]))]).serialized())
+                print((try? ResourceJSON.string(ErrorResource(code: "bad-arguments", message: message))) ?? "")
             } else if negative != nil {
                 FileHandle.standardError.write(Data("error: \(message)\n".utf8))
             } else {

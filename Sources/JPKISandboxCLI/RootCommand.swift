@@ -19,7 +19,8 @@ public struct JPKISandboxCommand: ParsableCommand {
             PINCommand.self, SignCommand.self, VerifyCommand.self, AuthCommand.self,
             RequestCommand.self, NoticesCommand.self, AuditCommand.self,
             ExportCommand.self, CACommand.self, ClockCommand.self, DemoCommand.self,
-            CRLCommand.self, ServeCommand.self, EFilingCommand.self, TokenCommand.self,
+            CRLCommand.self, ServeCommand.self, EFilingCommand.self,
+            ScenarioCommand.self, TokenCommand.self,
         ]
     )
 

@@ -82,8 +82,7 @@ struct ServeCommand: AsyncCommand {
                                           idleTimeout: .seconds(Int64(idleTimeout)), requestTimeout: .seconds(Int64(requestTimeout)),
                                           writeTimeout: .seconds(Int64(max(idleTimeout, requestTimeout))))
             let tls = try tlsCert.map { try RevocationServer.tlsConfiguration(certificate: $0, key: tlsKey ?? "") }
-            let admin = AdminAPI(sandbox: service.sandbox, access: AdminAccess(rawValue: adminAccess) ?? .loopback, logger: logger,
-                                 extraRoutes: AdminExtensions.routes)
+            let admin = AdminAPI(sandbox: service.sandbox, access: AdminAccess(rawValue: adminAccess) ?? .loopback, logger: logger)
             server = RevocationServer(service: service, host: host, port: port, limits: limits, logger: logger, admin: admin, tls: tls)
         } catch {
             try report(error)
@@ -94,7 +93,7 @@ struct ServeCommand: AsyncCommand {
             try await server.run { host, port in
                 let url = "\(scheme)://\(host):\(port)"
                 let line = json
-                    ? JSON.object([("url", .string(url)), ("port", .int(port)), ("home", .string(home))]).serialized() + "\n"
+                    ? ((try? ResourceJSON.string(Listening(url: url, port: port, home: home))) ?? "") + "\n"
                     : "listening on \(url) (home \(home))\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             }
@@ -105,3 +104,6 @@ struct ServeCommand: AsyncCommand {
 
     func report(_ error: any Error) throws { try global.report(error) }
 }
+
+/// The line `serve --json` prints once it listens.
+struct Listening: Codable { var url: String; var port: Int; var home: String }

@@ -11,29 +11,6 @@ func readInput(_ path: String, what: String) throws -> [UInt8] {
     return [UInt8](data)
 }
 
-func verdictJSON(_ v: SignatureVerdict) -> JSON {
-    var signer: [(String, JSON)] = []
-    if let cert = v.signer {
-        signer = [("serial", .string(cert.serialHex)), ("kind", .optional(v.signerKind?.rawValue)), ("subject", .string(cert.subjectText)),
-                  ("notBefore", View.time(cert.notBefore)), ("notAfter", View.time(cert.notAfter))]
-        if let d = v.basicDetails {
-            signer += [("name", .optional(d["name"])), ("dateOfBirth", .optional(d["dateOfBirth"].flatMap(EraDate.decode)?.description)),
-                       ("dateOfBirthCoded", .optional(d["dateOfBirth"])), ("sex", .optional(d["sex"].map { ["1": "male", "2": "female", "3": "unknown"][$0] ?? $0 })),
-                       ("address", .optional(d["address"]))]
-        }
-    }
-    var fields: [(String, JSON)] = [
-        ("valid", .bool(v.status == .valid)), ("status", .string(v.status.rawValue)), ("message", .string(v.message)),
-        ("signer", signer.isEmpty ? .null : .object(signer)),
-        ("signingTime", v.signingTime.map(View.time) ?? .null), ("checkedAt", View.time(v.checkedAt)),
-    ]
-    if let r = v.revocation {
-        fields.append(("revocation", .object([("source", .string(r.source.rawValue)), ("status", .string(r.status)),
-                                              ("time", r.time.map(View.time) ?? .null), ("reason", .optional(r.reason))])))
-    }
-    return .object(fields)
-}
-
 /// The verifier for `verify` and `auth verify`: the sandbox's (its roots, or --trust, plus its
 /// register), or, with no sandbox, one that trusts only --trust and checks revocation remotely.
 func makeVerifier(_ global: GlobalOptions, trust: String?) throws -> (SignatureVerifier, Date, Sandbox?) {
@@ -88,8 +65,8 @@ struct SignCommand: ParsableCommand {
             let content = try readInput(input, what: "the file to sign")
             let signature = try sandbox.sign(serial: serial, pin: try SecretInput.required(pin, option: "pin"), content: content, attached: attached)
             try writeFile(signature, to: out, mode: 0o644)
-            return .object([("serial", .string(try Sandbox.normalizeSerial(serial))), ("file", .string(out)), ("bytes", .int(signature.count)),
-                            ("detached", .bool(!attached)), ("signingTime", View.time(try sandbox.now()))])
+            return SignatureMadeResource(serial: try Sandbox.normalizeSerial(serial), file: out, bytes: signature.count,
+                                         detached: !attached, signingTime: try sandbox.now())
         }
     }
 }
@@ -108,18 +85,18 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         var status = SignatureStatus.valid
-        try global.run {
+        try global.run { () throws -> VerifyAnswer in
             guard let source = RevocationSource(rawValue: revocation) else { throw SandboxError.invalid("--revocation must be local, ocsp, crl or none") }
             let (verifier, at, _) = try makeVerifier(global, trust: trust)
             guard let signature else {
-                let (json, filingStatus) = try verifyFiling(verifier, input: input, format: format, at: at, revocation: source)
+                let (verdict, filingStatus) = try verifyFiling(verifier, input: input, format: format, at: at, revocation: source)
                 status = filingStatus
-                return json
+                return .filing(verdict)
             }
             let verdict = try verifier.verifySignature(content: try readInput(input, what: "the signed file"),
                                                        signature: try readInput(signature, what: "the signature"), at: at, revocation: source)
             status = verdict.status
-            return verdictJSON(verdict)
+            return .signature(SignatureVerdictResource(verdict))
         }
         if status != .valid { throw ExitCode(status.exitCode) }
     }
@@ -144,7 +121,7 @@ struct AuthCommand: ParsableCommand {
                 guard let bytes = [UInt8](hexString: challenge) else { throw SandboxError.invalid("--challenge must be hexadecimal (e.g. 0123ABCD)") }
                 let pin = try SecretInput.required(self.pin, option: "pin")
                 let (record, signature) = try global.openSandbox().authRespond(serial: serial, pin: pin, challenge: bytes)
-                return .object([("serial", .string(record.serial)), ("signature", .string(signature.hexString)), ("algorithm", .string("sha256WithRSAEncryption"))])
+                return SignatureMadeResource(serial: record.serial, signature: signature.hexString, algorithm: "sha256WithRSAEncryption")
             }
         }
     }
@@ -177,9 +154,22 @@ struct AuthCommand: ParsableCommand {
                 else { throw SandboxError.invalid("give --serial or --cert") }
                 let verdict = try verifier.verifyAuthResponse(certificate: certificate, challenge: c, signature: s, at: at, revocation: source)
                 status = verdict.status
-                return verdictJSON(verdict)
+                return SignatureVerdictResource(verdict)
             }
             if status != .valid { throw ExitCode(status.exitCode) }
+        }
+    }
+}
+
+/// `verify`'s answer: one CMS signature's verdict, or a filing's.
+enum VerifyAnswer: Encodable {
+    case signature(SignatureVerdictResource)
+    case filing(FilingVerdictResource)
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .signature(let v): try v.encode(to: encoder)
+        case .filing(let v): try v.encode(to: encoder)
         }
     }
 }

@@ -24,10 +24,7 @@ struct TokenCommand: ParsableCommand {
         func run() throws {
             try global.run {
                 guard let r = TokenRole(rawValue: role) else { throw SandboxError.invalid("--role must be viewer, operator or admin, not \"\(role)\"") }
-                let t = try global.openSandbox().createToken(name: name, role: r)
-                let resource = CreatedTokenResource(t)
-                return .object([("name", .string(resource.name)), ("role", .string(resource.role)), ("createdAt", .string(resource.createdAt)),
-                                ("token", .string(resource.token)), ("note", .string(resource.note))])
+                return CreatedTokenResource(try global.openSandbox().createToken(name: name, role: r))
             }
         }
     }
@@ -38,7 +35,7 @@ struct TokenCommand: ParsableCommand {
 
         func run() throws {
             try global.run {
-                .object([("tokens", .array(try global.openSandbox().tokens().map { TokenCommand.json(TokenResource($0)) }))])
+                TokenListResource(try global.openSandbox().tokens())
             }
         }
     }
@@ -49,12 +46,7 @@ struct TokenCommand: ParsableCommand {
         @Argument(help: "The token's name.") var name: String
 
         func run() throws {
-            try global.run { TokenCommand.json(TokenResource(try global.openSandbox().revokeToken(name: name))) }
+            try global.run { TokenResource(try global.openSandbox().revokeToken(name: name)) }
         }
-    }
-
-    static func json(_ t: TokenResource) -> JSON {
-        .object([("name", .string(t.name)), ("role", .string(t.role)), ("status", .string(t.status)),
-                 ("createdAt", .string(t.createdAt)), ("revokedAt", .optional(t.revokedAt))])
     }
 }

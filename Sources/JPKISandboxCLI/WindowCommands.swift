@@ -4,30 +4,6 @@ import JPKICA
 import JPKIDomain
 import JPKIStore
 
-/// A voluntary agent's first visit records a request instead of acting (002, 003); everyone else acts now.
-/// `noticeForm`: the agent brought the form enclosed with the expiry notice, which finishes at once (renewals).
-func windowOperation(_ sandbox: Sandbox, applicant: Applicant, noticeForm: Bool = false, operation: String,
-                     arguments: [String: String], residentID: Int64, act: (Applicant) throws -> JSON) throws -> JSON {
-    guard applicant == .agent, !noticeForm else { return try act(applicant) }
-    let r = try sandbox.startAgentRequest(operation: operation, arguments: arguments, residentID: residentID)
-    return .object([("request", .object([
-        ("id", .int(Int(r.id))), ("operation", .string(r.operation)), ("status", .string("pending")),
-        ("residentId", .int(Int(r.residentID))), ("createdAt", View.time(r.createdAt)),
-        ("completableFrom", .string(r.completableFrom.description)),
-        ("form", .string(r.formFile.path)), ("mailedAnswerCode", .string(r.answerCode)),
-        ("next", .string("jpki-sandbox request complete \(r.id) --answer \(r.answerCode)  (on \(r.completableFrom) or later)")),
-    ]))])
-}
-
-func issuanceJSON(_ r: CertificateIssuance, now: Date) -> JSON {
-    .object([("revoked", .optional(r.revoked)), ("certificate", View.certificateSummary(r.certificate, now: now)),
-             ("validity", .string("\(r.limit.day) (\(r.limit.limit.rawValue))")), ("fee", .int(r.fee))])
-}
-
-func pinJSON(_ r: PINResult) -> JSON {
-    .object([("serial", .string(r.serial)), ("ok", .bool(r.ok)), ("triesLeft", .int(r.triesLeft)), ("locked", .bool(r.locked))])
-}
-
 extension ResidentCommand {
     struct Update: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -43,25 +19,9 @@ extension ResidentCommand {
 
         func run() throws {
             try global.run {
-                let sandbox = try global.openSandbox()
-                var args = ["id": String(id)]
-                if let name { args["name"] = name }; if let address { args["address"] = address }
-                if let birth { args["birth"] = birth }; if let sex { args["sex"] = sex }
-                return try windowOperation(sandbox, applicant: try applicant.parsed(), operation: "resident.update", arguments: args, residentID: id) { who in
-                    try ResidentCommand.Update.perform(sandbox, args, who)
-                }
+                try global.openSandbox().window(.residentUpdate(id: id, name: name, address: address, birth: birth, sex: sex),
+                                                applicant: try applicant.parsed())
             }
-        }
-
-        static func perform(_ sandbox: Sandbox, _ a: [String: String], _ who: Applicant) throws -> JSON {
-            let c = try sandbox.updateResident(id: Int64(a["id"] ?? "") ?? -1, name: a["name"], address: a["address"], birth: a["birth"], sex: a["sex"], applicant: who)
-            var fields: [(String, JSON)] = [("id", .int(Int(c.resident.id))), ("changed", .array(c.changed.map(JSON.string))),
-                                            ("revoked", .array(c.revoked.map(JSON.string)))]
-            if !c.revoked.isEmpty {
-                fields.append(("note", .string("the signing certificate was revoked (affiliationChanged); the authentication certificate stays valid. A new signing certificate can be applied for: jpki-sandbox cert issue --card ID --kind sign --pin PIN")))
-            }
-            fields.append(("resident", View.resident(c.resident)))
-            return .object(fields)
         }
     }
 }
@@ -80,32 +40,12 @@ extension CardCommand {
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
-                let card = try sandbox.card(id: id)
+                _ = try sandbox.card(id: id)
                 let signPin = try SecretInput.value(self.signPin, option: "sign-pin")
                 let authPin = try SecretInput.value(self.authPin, option: "auth-pin")
-                return try windowOperation(sandbox, applicant: try applicant.parsed(), noticeForm: noticeForm, operation: "card.renew",
-                                           arguments: ["card": String(id)], residentID: card.residentID) { who in
-                    guard let authPin else { throw SandboxError.invalid("give --auth-pin (and --sign-pin) for the new card's certificates") }
-                    return try CardCommand.Issue.answer(try sandbox.renewCard(id: id, signPIN: signPin, authPIN: authPin, applicant: who), sandbox)
-                }
+                return try sandbox.window(.cardRenew(card: id, signPIN: signPin, authPIN: authPin), applicant: try applicant.parsed(), noticeForm: noticeForm)
             }
         }
-    }
-}
-
-extension CardCommand.Issue {
-    static func answer(_ result: CardIssuance, _ sandbox: Sandbox) throws -> JSON {
-        let now = try sandbox.now()
-        guard case .object(var fields) = View.card(result.card, certificates: result.certificates, now: now) else { return .null }
-        fields.append(("validity", .object(
-            [("card", .string("\(result.cardLimit.day) (\(result.cardLimit.limit.rawValue))"))] +
-            result.limits.sorted { $0.key.rawValue > $1.key.rawValue }.map { ($0.key.rawValue, .string("\($0.value.day) (\($0.value.limit.rawValue))")) })))
-        if !result.notIssued.isEmpty {
-            fields.append(("notIssued", .array(result.notIssued.map { .object([("kind", .string($0.key.rawValue)), ("reason", .string($0.value))]) })))
-        }
-        if !result.revoked.isEmpty { fields.append(("revoked", .array(result.revoked.map(JSON.string)))) }
-        fields.append(("fee", .int(result.fee)))
-        return .object(fields)
     }
 }
 
@@ -125,10 +65,7 @@ extension CertCommand {
                 let sandbox = try global.openSandbox()
                 let old = try sandbox.certificate(serial: serial)
                 let pin = try SecretInput.value(self.pin, option: "pin")
-                return try windowOperation(sandbox, applicant: try applicant.parsed(), noticeForm: noticeForm, operation: "cert.renew",
-                                           arguments: ["serial": old.serial], residentID: old.residentID) { who in
-                    issuanceJSON(try sandbox.renewCertificate(serial: old.serial, newPIN: pin, applicant: who), now: try sandbox.now())
-                }
+                return try sandbox.window(.certificateRenew(serial: old.serial, pin: pin), applicant: try applicant.parsed(), noticeForm: noticeForm)
             }
         }
     }
@@ -146,13 +83,9 @@ extension CertCommand {
             try global.run {
                 let sandbox = try global.openSandbox()
                 guard let k = CertificateKind(rawValue: kind) else { throw SandboxError.invalid("--kind must be sign or auth") }
-                let c = try sandbox.card(id: card)
+                _ = try sandbox.card(id: card)
                 let pin = try SecretInput.value(self.pin, option: "pin")
-                return try windowOperation(sandbox, applicant: try applicant.parsed(), operation: "cert.issue",
-                                           arguments: ["card": String(card), "kind": k.rawValue], residentID: c.residentID) { who in
-                    guard let pin else { throw SandboxError.invalid("give the new certificate's PIN with --pin") }
-                    return issuanceJSON(try sandbox.issueCertificate(cardID: card, kind: k, pin: pin, applicant: who), now: try sandbox.now())
-                }
+                return try sandbox.window(.certificateIssue(card: card, kind: k, pin: pin), applicant: try applicant.parsed())
             }
         }
     }
@@ -208,25 +141,20 @@ struct PINCommand: ParsableCommand {
                 let sandbox = try global.openSandbox()
                 let record = try sandbox.certificate(serial: serial)
                 let newPin = try SecretInput.value(self.newPin, option: "new-pin")
-                return try windowOperation(sandbox, applicant: try applicant.parsed(), operation: "pin.reset",
-                                           arguments: ["serial": record.serial], residentID: record.residentID) { who in
-                    guard let newPin else { throw SandboxError.invalid("give --new-pin") }
-                    return pinJSON(try sandbox.resetPIN(serial: record.serial, new: newPin, applicant: who))
-                }
+                return try sandbox.window(.pinReset(serial: record.serial, newPIN: newPin), applicant: try applicant.parsed())
             }
         }
     }
 
     /// A wrong or locked PIN is an answer, not a crash: the JSON keeps ok/triesLeft/locked and adds an error; exit 1.
-    static func report(_ r: PINResult, global: GlobalOptions) throws -> JSON {
-        guard !r.ok else { return pinJSON(r) }
-        let message = r.locked ? "the PIN is locked; it is reset at the window (`jpki-sandbox pin reset \(r.serial) --new-pin …`)"
-                               : "wrong PIN; \(r.triesLeft) tries left before the certificate locks"
-        guard case .object(var fields) = pinJSON(r) else { return .null }
-        fields.append(("error", .object([("code", .string(r.locked ? "pin-locked" : "wrong-pin")), ("message", .string(message))])))
-        if global.json { print(JSON.object(fields).serialized()) } else {
-            print(JSON.object(fields.dropLast()).text(), terminator: "")
-            FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    static func report(_ r: PINResult, global: GlobalOptions) throws -> PINResultResource {
+        let resource = PINResultResource(r)
+        guard let error = resource.error else { return resource }
+        if global.json { print(try ResourceJSON.string(resource)) } else {
+            var shown = resource
+            shown.error = nil
+            print(TextRendering.render(shown), terminator: "")
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
         }
         throw ExitCode(1)
     }
@@ -256,45 +184,8 @@ struct RequestCommand: ParsableCommand {
                 let authPin = try SecretInput.value(self.authPin, option: "auth-pin")
                 let pin = try SecretInput.value(self.pin, option: "pin")
                 let newPin = try SecretInput.value(self.newPin, option: "new-pin")
-                let request = try sandbox.openRequest(id: id, answer: answer)
-                let a = request.arguments
-                func int(_ k: String) throws -> Int64 {
-                    guard let v = a[k].flatMap(Int64.init) else { throw SandboxError("corrupt", "request \(id) lacks \(k)") }
-                    return v
-                }
-                let result: JSON
-                switch request.operation {
-                case "card.issue":
-                    guard let authPin else { throw SandboxError.invalid("give --auth-pin (and --sign-pin) for the card's certificates") }
-                    result = try CardCommand.Issue.answer(try sandbox.issueCard(residentID: try int("resident"), signPIN: signPin, authPIN: authPin, applicant: .agent), sandbox)
-                case "card.renew":
-                    guard let authPin else { throw SandboxError.invalid("give --auth-pin (and --sign-pin) for the new card's certificates") }
-                    result = try CardCommand.Issue.answer(try sandbox.renewCard(id: try int("card"), signPIN: signPin, authPIN: authPin, applicant: .agent), sandbox)
-                case "cert.renew":
-                    result = issuanceJSON(try sandbox.renewCertificate(serial: a["serial"] ?? "", newPIN: pin, applicant: .agent), now: try sandbox.now())
-                case "cert.issue":
-                    guard let pin, let kind = a["kind"].flatMap(CertificateKind.init) else { throw SandboxError.invalid("give --pin for the new certificate") }
-                    result = issuanceJSON(try sandbox.issueCertificate(cardID: try int("card"), kind: kind, pin: pin, applicant: .agent), now: try sandbox.now())
-                case "cert.revoke":
-                    result = CertCommand.Revoke.answer(try sandbox.revokeCertificate(serial: a["serial"] ?? "", request: try RevocationRequest(parsing: a["reason"] ?? ""), applicant: .agent), try sandbox.now())
-                case "card.resume":
-                    guard let pin else { throw SandboxError.invalid("give --pin (either certificate's PIN) to resume the card") }
-                    let (card, certs) = try sandbox.resumeCard(id: try int("card"), pin: pin, applicant: .agent)
-                    result = try CardCommand.answer(card, certs, sandbox)
-                case "card.revoke":
-                    let (card, certs) = try sandbox.revokeCard(id: try int("card"), request: try RevocationRequest(parsing: a["reason"] ?? "cessationOfOperation"), applicant: .agent)
-                    result = try CardCommand.answer(card, certs, sandbox)
-                case "pin.reset":
-                    guard let newPin else { throw SandboxError.invalid("give --new-pin") }
-                    result = pinJSON(try sandbox.resetPIN(serial: a["serial"] ?? "", new: newPin, applicant: .agent))
-                case "resident.update":
-                    result = try ResidentCommand.Update.perform(sandbox, a, .agent)
-                default:
-                    throw SandboxError("corrupt", "request \(id) names an unknown operation \(request.operation)")
-                }
-                try sandbox.markRequestCompleted(id: id)
-                return .object([("request", .object([("id", .int(Int(id))), ("operation", .string(request.operation)), ("status", .string("completed"))])),
-                                ("result", result)])
+                return try sandbox.completeRequest(id: id, answer: answer,
+                                                   secrets: WindowSecrets(signPIN: signPin, authPIN: authPin, pin: pin, newPIN: newPin))
             }
         }
     }
@@ -311,14 +202,7 @@ struct NoticesCommand: ParsableCommand {
         try global.run {
             let sandbox = try global.openSandbox()
             let notices = try sandbox.expiryNotices(within: try SandboxDuration(parsing: within))
-            return .object([("asOf", View.time(try sandbox.now())), ("within", .string(within)), ("notices", .array(notices.map { n in
-                .object([
-                    ("subject", .string(n.subject)), ("cardId", .int(Int(n.cardID))), ("serial", .optional(n.serial)),
-                    ("kind", .optional(n.kind?.rawValue)), ("notAfter", View.time(n.notAfter)),
-                    ("renewalOpens", .string(n.renewalOpens.description)),
-                    ("residentId", .int(Int(n.resident.id))), ("name", .string(n.resident.name.value)), ("address", .string(n.resident.address.value)),
-                ])
-            }))])
+            return NoticesResource(asOf: try sandbox.now(), within: within, notices: notices)
         }
     }
 }
@@ -334,19 +218,11 @@ struct AuditCommand: ParsableCommand {
         @Option(help: "Only entries at or after this sandbox time (2027-02-27 or a date-time).") var since: String?
         @Option(help: "Only this resident's.") var resident: Int64?
 
-        /// Stored UTC times, printed in Asia/Tokyo like every other time.
-        static func display(_ stored: String) -> String { (try? ISOTime.parse(stored)).map(ISOTime.display) ?? stored }
-
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
                 let entries = try sandbox.auditEntries(since: try since.map { try ISOTime.parse($0) }, residentID: resident)
-                return .object([("entries", .array(entries.map { e in
-                    .object([("id", .int(Int(e.id ?? 0))), ("sandboxTime", .string(Self.display(e.sandboxTime))), ("realTime", .string(Self.display(e.realTime))),
-                             ("operation", .string(e.operation)), ("applicant", .optional(e.applicant)),
-                             ("residentId", e.residentID.map { .int(Int($0)) } ?? .null), ("serials", .array(e.serials.map(JSON.string))),
-                             ("fee", .int(e.fee)), ("outcome", .string(e.outcome)), ("detail", .string(e.detail)), ("hash", .string(e.hash))])
-                }))])
+                return AuditListResource(entries)
             }
         }
     }
@@ -361,7 +237,7 @@ struct AuditCommand: ParsableCommand {
                 if let broken {
                     throw SandboxError("audit-broken", "the audit log was tampered with at entry \(broken.id): \(broken.problem)")
                 }
-                return .object([("ok", .bool(true)), ("entries", .int(count))])
+                return AuditVerifyResource(ok: true, entries: count)
             }
         }
     }

@@ -28,18 +28,16 @@ public struct AdminAPI: Sendable {
     let sandbox: Sandbox
     let access: AdminAccess
     let logger: Logger
-    /// Scenario calls, when the build has them (set by the CLI).
-    let extraRoutes: [AdminRoute]
 
-    public init(sandbox: Sandbox, access: AdminAccess = .loopback, logger: Logger, extraRoutes: [AdminRoute] = []) {
-        self.sandbox = sandbox; self.access = access; self.logger = logger; self.extraRoutes = extraRoutes
+    public init(sandbox: Sandbox, access: AdminAccess = .loopback, logger: Logger) {
+        self.sandbox = sandbox; self.access = access; self.logger = logger
     }
 
-    var allRoutes: [AdminRoute] { Self.routes + extraRoutes }
-
-    /// Method and path template of every route, as the OpenAPI document writes them ("GET /admin/v1/residents/{id}").
-    public var routeSignatures: [String] { allRoutes.map { "\($0.method.rawValue) \($0.template)" } }
-    public static var routeSignatures: [String] { routes.map { "\($0.method.rawValue) \($0.template)" } }
+    /// Every route as the OpenAPI document writes it ("GET /admin/v1/residents/{id}") with the role it
+    /// needs (nil: public), for the test that holds the two together.
+    public static var routeTable: [(signature: String, role: String?)] {
+        routes.map { ("\($0.method.rawValue) \($0.template)", $0.role?.rawValue) }
+    }
 
     // MARK: answering
 
@@ -55,7 +53,7 @@ public struct AdminAPI: Sendable {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         var pathMatched = false
         var allowed: [String] = []
-        for route in allRoutes {
+        for route in Self.routes {
             guard let params = route.match(segments) else { continue }
             pathMatched = true
             allowed.append(route.method.rawValue)

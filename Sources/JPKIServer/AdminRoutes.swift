@@ -106,6 +106,12 @@ struct CRLBody: AdminBody {
     var partitions: Bool?
 }
 
+struct ScenarioBody: AdminBody {
+    static let fields: Set<String> = ["includeIdentities", "password"]
+    var includeIdentities: Bool?
+    var password: String?
+}
+
 struct TokenBody: AdminBody {
     static let fields: Set<String> = ["name", "role"]
     var name: String, role: String
@@ -120,10 +126,10 @@ func parseApplicant(_ text: String?) throws -> Applicant {
 }
 
 /// `.done` → the resource with `status`; `.pending` (an agent's first visit) → 202 and the request.
-func windowAnswer<T: Encodable>(_ outcome: WindowOutcome<T>, status: HTTPResponse.Status) -> Response {
-    switch outcome {
-    case .done(let value): AdminAPI.json(value, status: status)
-    case .pending(let request): AdminAPI.json(PendingRequestResource(request), status: .accepted)
+func windowAnswer(_ answer: WindowAnswer, status: HTTPResponse.Status) -> Response {
+    switch answer {
+    case .done(let result): AdminAPI.json(result, status: status)
+    case .pending(let request): AdminAPI.json(request, status: .accepted)
     }
 }
 
@@ -138,7 +144,7 @@ extension AdminAPI {
         AdminRoute(.get, "/admin/v1/residents", .viewer) { call in
             let limit = try call.queryInt("limit", default: 100, range: 0...10_000) ?? 100
             let offset = try call.queryInt("offset", default: 0, range: 0...Int(Int32.max)) ?? 0
-            return json(try await call.run { ResidentListResource(try $0.residents(limit: limit, offset: offset)) })
+            return json(try await call.run { ResidentListResource(try $0.residents(limit: limit, offset: offset).map(ResidentResource.init)) })
         },
         AdminRoute(.post, "/admin/v1/residents", .operator) { call in
             let b = try call.decode(ResidentBody.self)
@@ -149,61 +155,36 @@ extension AdminAPI {
         },
         AdminRoute(.get, "/admin/v1/residents/{id}", .viewer) { call in
             let id = try call.id()
-            return json(try await call.run { sandbox in
-                let resident = try sandbox.resident(id: id)
-                let now = try sandbox.now()
-                let cards = try sandbox.store.read { tx in try tx.cards(residentID: id).map { ($0, try tx.certificates(cardID: $0.id)) } }
-                return ResidentDetailResource(resident, cards: cards, now: now)
-            })
+            return json(try await call.run { try $0.residentDetail(id: id) })
         },
         AdminRoute(.patch, "/admin/v1/residents/{id}", .operator) { call in
             let id = try call.id()
             let b = try call.decode(ResidentUpdateBody.self)
             let who = try parseApplicant(b.applicant)
-            var args = ["id": String(id)]
-            if let v = b.name { args["name"] = v }; if let v = b.address { args["address"] = v }
-            if let v = b.birth { args["birth"] = v }; if let v = b.sex { args["sex"] = v }
-            let outcome = try await call.run { sandbox in
-                try sandbox.atWindow(applicant: who, operation: "resident.update", arguments: args, residentID: id) { who in
-                    ResidentUpdateResource(try sandbox.updateResident(id: id, name: b.name, address: b.address, birth: b.birth, sex: b.sex, applicant: who))
-                }
-            }
-            return windowAnswer(outcome, status: .ok)
+            return windowAnswer(try await call.run {
+                try $0.window(.residentUpdate(id: id, name: b.name, address: b.address, birth: b.birth, sex: b.sex), applicant: who)
+            }, status: .ok)
         },
 
         // Cards
         AdminRoute(.post, "/admin/v1/cards", .operator) { call in
             let b = try call.decode(CardIssueBody.self)
             let who = try parseApplicant(b.applicant)
-            let outcome = try await call.run { sandbox in
-                _ = try sandbox.resident(id: b.resident)
-                return try sandbox.atWindow(applicant: who, operation: "card.issue", arguments: ["resident": String(b.resident)], residentID: b.resident) { who in
-                    guard let authPin = b.authPin else { throw SandboxError.invalid("give the authentication PIN as authPin (4 digits)") }
-                    return CardIssuanceResource(try sandbox.issueCard(residentID: b.resident, signPIN: b.signPin, authPIN: authPin, applicant: who), now: try sandbox.now())
-                }
-            }
-            return windowAnswer(outcome, status: .created)
+            return windowAnswer(try await call.run {
+                try $0.window(.cardIssue(resident: b.resident, signPIN: b.signPin, authPIN: b.authPin), applicant: who)
+            }, status: .created)
         },
         AdminRoute(.get, "/admin/v1/cards/{id}", .viewer) { call in
             let id = try call.id()
-            return json(try await call.run { sandbox in
-                let card = try sandbox.card(id: id)
-                return CardDetailResource(card, certificates: try sandbox.store.read { try $0.certificates(cardID: id) }, now: try sandbox.now())
-            })
+            return json(try await call.run { try $0.cardDetail(id: id) })
         },
         AdminRoute(.post, "/admin/v1/cards/{id}/renew", .operator) { call in
             let id = try call.id()
             let b = try call.decode(CardRenewBody.self)
             let who = try parseApplicant(b.applicant)
-            let outcome = try await call.run { sandbox in
-                let card = try sandbox.card(id: id)
-                return try sandbox.atWindow(applicant: who, noticeForm: b.noticeForm ?? false, operation: "card.renew",
-                                            arguments: ["card": String(id)], residentID: card.residentID) { who in
-                    guard let authPin = b.authPin else { throw SandboxError.invalid("give authPin (and signPin) for the new card's certificates") }
-                    return CardIssuanceResource(try sandbox.renewCard(id: id, signPIN: b.signPin, authPIN: authPin, applicant: who), now: try sandbox.now())
-                }
-            }
-            return windowAnswer(outcome, status: .created)
+            return windowAnswer(try await call.run {
+                try $0.window(.cardRenew(card: id, signPIN: b.signPin, authPIN: b.authPin), applicant: who, noticeForm: b.noticeForm ?? false)
+            }, status: .created)
         },
         AdminRoute(.post, "/admin/v1/cards/{id}/suspend", .operator) { call in
             let id = try call.id()
@@ -218,58 +199,34 @@ extension AdminAPI {
             let id = try call.id()
             let b = try call.decode(CardResumeBody.self)
             let who = try parseApplicant(b.applicant)
-            let outcome = try await call.run { sandbox in
-                let card = try sandbox.card(id: id)
-                return try sandbox.atWindow(applicant: who, operation: "card.resume", arguments: ["card": String(id)], residentID: card.residentID) { who in
-                    guard let pin = b.pin else { throw SandboxError.invalid("give pin (the signing or the authentication PIN)") }
-                    let (card, certs) = try sandbox.resumeCard(id: id, pin: pin, applicant: who)
-                    return CardDetailResource(card, certificates: certs, now: try sandbox.now())
-                }
-            }
-            return windowAnswer(outcome, status: .ok)
+            return windowAnswer(try await call.run { try $0.window(.cardResume(card: id, pin: b.pin), applicant: who) }, status: .ok)
         },
         AdminRoute(.post, "/admin/v1/cards/{id}/revoke", .operator) { call in
             let id = try call.id()
             let b = try call.decode(RevokeBody.self)
             let who = try parseApplicant(b.applicant)
             let reason = b.reason ?? "cessationOfOperation"
-            let outcome = try await call.run { sandbox in
-                let request = try RevocationRequest(parsing: reason)
-                let card = try sandbox.card(id: id)
-                return try sandbox.atWindow(applicant: who, operation: "card.revoke", arguments: ["card": String(id), "reason": reason], residentID: card.residentID) { who in
-                    let (card, certs) = try sandbox.revokeCard(id: id, request: request, applicant: who)
-                    return CardDetailResource(card, certificates: certs, now: try sandbox.now())
-                }
-            }
-            return windowAnswer(outcome, status: .ok)
+            return windowAnswer(try await call.run { try $0.window(.cardRevoke(card: id, reason: reason), applicant: who) }, status: .ok)
         },
 
         // Certificates
         AdminRoute(.get, "/admin/v1/certificates", .viewer) { call in
             let limit = try call.queryInt("limit", default: 100, range: 0...10_000) ?? 100
             let resident = try call.queryInt("resident", default: nil, range: 0...Int(Int64.max)).map(Int64.init)
-            var kind: CertificateKind?
-            if let k = call.query["kind"] {
+            let kind = try call.query["kind"].map { k in
                 guard let parsed = CertificateKind(rawValue: k) else { throw SandboxError.invalid("kind must be sign or auth") }
-                kind = parsed
+                return parsed
             }
             return json(try await call.run { sandbox in
-                CertificateListResource(try sandbox.certificates(residentID: resident, kind: kind, limit: limit), now: try sandbox.now())
+                let now = try sandbox.now()
+                return CertificateListResource(try sandbox.certificates(residentID: resident, kind: kind, limit: limit).map { CertificateResource(summary: $0, now: now) })
             })
         },
         AdminRoute(.post, "/admin/v1/certificates", .operator) { call in
             let b = try call.decode(CertIssueBody.self)
             let who = try parseApplicant(b.applicant)
             guard let kind = CertificateKind(rawValue: b.kind) else { throw SandboxError.invalid("kind must be sign or auth") }
-            let outcome = try await call.run { sandbox in
-                let card = try sandbox.card(id: b.card)
-                return try sandbox.atWindow(applicant: who, operation: "cert.issue", arguments: ["card": String(b.card), "kind": kind.rawValue],
-                                            residentID: card.residentID) { who in
-                    guard let pin = b.pin else { throw SandboxError.invalid("give the new certificate's PIN as pin") }
-                    return IssuanceResource(try sandbox.issueCertificate(cardID: b.card, kind: kind, pin: pin, applicant: who), now: try sandbox.now())
-                }
-            }
-            return windowAnswer(outcome, status: .created)
+            return windowAnswer(try await call.run { try $0.window(.certificateIssue(card: b.card, kind: kind, pin: b.pin), applicant: who) }, status: .created)
         },
         AdminRoute(.get, "/admin/v1/certificates/{serial}", .viewer) { call in
             let serial = call.param("serial")
@@ -279,29 +236,17 @@ extension AdminAPI {
             let serial = call.param("serial")
             let b = try call.decode(CertRenewBody.self)
             let who = try parseApplicant(b.applicant)
-            let outcome = try await call.run { sandbox in
+            return windowAnswer(try await call.run { sandbox in
                 let old = try sandbox.certificate(serial: serial)
-                return try sandbox.atWindow(applicant: who, noticeForm: b.noticeForm ?? false, operation: "cert.renew",
-                                            arguments: ["serial": old.serial], residentID: old.residentID) { who in
-                    IssuanceResource(try sandbox.renewCertificate(serial: old.serial, newPIN: b.pin, applicant: who), now: try sandbox.now())
-                }
-            }
-            return windowAnswer(outcome, status: .created)
+                return try sandbox.window(.certificateRenew(serial: old.serial, pin: b.pin), applicant: who, noticeForm: b.noticeForm ?? false)
+            }, status: .created)
         },
         AdminRoute(.post, "/admin/v1/certificates/{serial}/revoke", .operator) { call in
             let serial = call.param("serial")
             let b = try call.decode(RevokeBody.self)
             let who = try parseApplicant(b.applicant)
             guard let reason = b.reason else { throw SandboxError("bad-arguments", "the field reason is required") }
-            let outcome = try await call.run { sandbox in
-                let request = try RevocationRequest(parsing: reason)
-                let record = try sandbox.certificate(serial: serial)
-                return try sandbox.atWindow(applicant: who, operation: "cert.revoke", arguments: ["serial": record.serial, "reason": reason],
-                                            residentID: record.residentID) { who in
-                    RevocationResource(try sandbox.revokeCertificate(serial: record.serial, request: request, applicant: who), now: try sandbox.now())
-                }
-            }
-            return windowAnswer(outcome, status: .ok)
+            return windowAnswer(try await call.run { try $0.window(.certificateRevoke(serial: serial, reason: reason), applicant: who) }, status: .ok)
         },
         AdminRoute(.post, "/admin/v1/certificates/{serial}/export", .operator) { call in
             let serial = call.param("serial")
@@ -338,24 +283,18 @@ extension AdminAPI {
             let serial = call.param("serial")
             let b = try call.decode(PINResetBody.self)
             let who = try parseApplicant(b.applicant)
-            let outcome = try await call.run { sandbox in
+            return windowAnswer(try await call.run { sandbox in
                 let record = try sandbox.certificate(serial: serial)
-                return try sandbox.atWindow(applicant: who, operation: "pin.reset", arguments: ["serial": record.serial], residentID: record.residentID) { who in
-                    guard let newPin = b.newPin else { throw SandboxError.invalid("give newPin") }
-                    return PINResultResource(try sandbox.resetPIN(serial: record.serial, new: newPin, applicant: who))
-                }
-            }
-            return windowAnswer(outcome, status: .ok)
+                return try sandbox.window(.pinReset(serial: record.serial, newPIN: b.newPin), applicant: who)
+            }, status: .ok)
         },
 
         // A voluntary agent's second visit
         AdminRoute(.post, "/admin/v1/requests/{id}/complete", .operator) { call in
             let id = try call.id()
             let b = try call.decode(RequestCompleteBody.self)
-            return json(try await call.run { sandbox in
-                let (request, done) = try sandbox.completeRequest(id: id, answer: b.answer,
-                                                                  pins: RequestPINs(signPIN: b.signPin, authPIN: b.authPin, pin: b.pin, newPIN: b.newPin))
-                return CompletedRequestResource(request, done, now: try sandbox.now())
+            return json(try await call.run {
+                try $0.completeRequest(id: id, answer: b.answer, secrets: WindowSecrets(signPIN: b.signPin, authPIN: b.authPin, pin: b.pin, newPIN: b.newPin))
             })
         },
 
@@ -364,7 +303,7 @@ extension AdminAPI {
             let within = call.query["within"] ?? "3m"
             return json(try await call.run { sandbox in
                 let notices = try sandbox.expiryNotices(within: try SandboxDuration(parsing: within))
-                return NoticesResource(notices, asOf: try sandbox.now(), within: within)
+                return NoticesResource(asOf: try sandbox.now(), within: within, notices: notices)
             })
         },
         AdminRoute(.get, "/admin/v1/audit", .viewer) { call in
@@ -376,7 +315,7 @@ extension AdminAPI {
             json(try await call.run { sandbox in
                 let (count, broken) = try sandbox.verifyAudit()
                 if let broken { throw SandboxError("audit-broken", "the audit log was tampered with at entry \(broken.id): \(broken.problem)") }
-                return AuditVerifyResource(entries: count)
+                return AuditVerifyResource(ok: true, entries: count)
             })
         },
         AdminRoute(.post, "/admin/v1/crls", .operator) { call in
@@ -406,6 +345,19 @@ extension AdminAPI {
             return json(try await call.run { sandbox in ClockResource(now: try sandbox.resetClock(), source: clockSource(sandbox, persisted: false)) })
         },
 
+        // Named scenarios (docs/scenarios.md)
+        AdminRoute(.get, "/admin/v1/scenarios", .viewer) { call in
+            json(try await call.run { try $0.scenarioList() })
+        },
+        AdminRoute(.post, "/admin/v1/scenarios/{name}", .operator) { call in
+            let name = call.param("name")
+            let b = try call.decode(ScenarioBody.self)
+            if let password = b.password, password.isEmpty { throw SandboxError.invalid("password must not be empty") }
+            return json(try await call.run {
+                try $0.createScenario(name, options: ScenarioOptions(includeIdentities: b.includeIdentities ?? false, password: b.password))
+            }, status: .created)
+        },
+
         // Tokens
         AdminRoute(.get, "/admin/v1/tokens", .admin) { call in
             json(try await call.run { TokenListResource(try $0.tokens()) })
@@ -425,8 +377,8 @@ extension AdminAPI {
     /// A right PIN: 200. A wrong or locked one is an answer with its error code and status (422, 423),
     /// tries left and lock included, as `pin verify --json` prints it.
     static func pinAnswer(_ r: PINResult) -> Response {
-        guard let failure = PINResultResource.failure(r) else { return json(PINResultResource(r)) }
-        return json(PINResultResource(r, reportFailure: true), status: status(for: failure.code))
+        let resource = PINResultResource(r)
+        return json(resource, status: resource.error.map { status(for: $0.code) } ?? .ok)
     }
 
     static func clockSource(_ sandbox: Sandbox, persisted: Bool) -> String {

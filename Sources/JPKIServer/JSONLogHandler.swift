@@ -34,5 +34,11 @@ public struct JSONLogHandler: LogHandler {
         Self.lock.unlock()
     }
 
-    static func quote(_ s: String) -> String { JSONText.quote(s) }
+    /// A JSON string literal, by the same encoder as every resource (keys keep their order above:
+    /// time and level first, for people reading the log).
+    static func quote(_ s: String) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return (try? encoder.encode(s)).map { String(decoding: $0, as: UTF8.self) } ?? "\"?\""
+    }
 }

@@ -1932,6 +1932,108 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/admin/v1/scenarios": {
+      "get": {
+        "operationId": "listScenarios",
+        "summary": "The named scenarios, and whether this sandbox can make each now (scenario list)",
+        "tags": [
+          "scenarios"
+        ],
+        "responses": {
+          "200": {
+            "description": "the catalogue",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ScenarioList"
+                }
+              }
+            }
+          },
+          "default": {
+            "description": "an error: the CLI's error code, mapped to one HTTP status (docs/api.md)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        },
+        "x-role": "viewer",
+        "description": "Needs a viewer token (or a higher role)."
+      }
+    },
+    "/admin/v1/scenarios/{name}": {
+      "post": {
+        "operationId": "createScenario",
+        "summary": "Make a named scenario: a fresh resident, card and certificates in a known state, with the verdict a relying party must reach (scenario create)",
+        "tags": [
+          "scenarios"
+        ],
+        "responses": {
+          "201": {
+            "description": "the scenario",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ScenarioResult"
+                }
+              }
+            }
+          },
+          "default": {
+            "description": "an error: the CLI's error code, mapped to one HTTP status (docs/api.md)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        },
+        "x-role": "operator",
+        "description": "Needs a operator token (or a higher role).",
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "pattern": "^[a-z][a-z0-9-]{0,63}$"
+            },
+            "description": "good-adult, minor, adult-ward, foreign-resident, revoked-key-compromise, suspended, released, moved, renewed, expired, expiring, sign-pin-locked, auth-pin-locked, agent-pending"
+          }
+        ],
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "includeIdentities": {
+                    "type": "boolean",
+                    "default": false,
+                    "description": "put each identity (PKCS#12 as base64, PEM bundle) in the answer"
+                  },
+                  "password": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "the PKCS#12 password (default: a random one, in the answer)"
+                  }
+                },
+                "required": [],
+                "additionalProperties": false
+              }
+            }
+          }
+        }
+      }
+    },
     "/admin/v1/tokens": {
       "get": {
         "operationId": "listTokens",
@@ -2947,6 +3049,255 @@ enum OpenAPIDocument {
           "createdAt",
           "token",
           "note"
+        ]
+      },
+      "ScenarioList": {
+        "type": "object",
+        "properties": {
+          "asOf": {
+            "type": "string"
+          },
+          "scenarios": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "properties": {
+                "name": {
+                  "type": "string"
+                },
+                "description": {
+                  "type": "string"
+                },
+                "descriptionJa": {
+                  "type": "string"
+                },
+                "earliestStep": {
+                  "type": "string"
+                },
+                "available": {
+                  "type": "boolean"
+                }
+              },
+              "required": [
+                "name",
+                "description",
+                "descriptionJa",
+                "available"
+              ]
+            }
+          }
+        },
+        "required": [
+          "asOf",
+          "scenarios"
+        ]
+      },
+      "ScenarioResult": {
+        "type": "object",
+        "properties": {
+          "scenario": {
+            "type": "string"
+          },
+          "description": {
+            "type": "string"
+          },
+          "asOf": {
+            "type": "string"
+          },
+          "resident": {
+            "$ref": "#/components/schemas/Resident"
+          },
+          "card": {
+            "$ref": "#/components/schemas/Card"
+          },
+          "pins": {
+            "type": "object",
+            "properties": {
+              "sign": {
+                "type": "string"
+              },
+              "auth": {
+                "type": "string"
+              }
+            },
+            "required": []
+          },
+          "certificates": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "properties": {
+                "label": {
+                  "type": "string"
+                },
+                "certificate": {
+                  "$ref": "#/components/schemas/Certificate"
+                },
+                "expected": {
+                  "type": "object",
+                  "properties": {
+                    "verdict": {
+                      "type": "string",
+                      "enum": [
+                        "good",
+                        "revoked",
+                        "expired",
+                        "notYetValid"
+                      ]
+                    },
+                    "reason": {
+                      "type": "string"
+                    },
+                    "revokedAt": {
+                      "type": "string"
+                    },
+                    "ocsp": {
+                      "type": "string"
+                    },
+                    "ocspReason": {
+                      "type": "string"
+                    }
+                  },
+                  "required": [
+                    "verdict",
+                    "ocsp"
+                  ]
+                },
+                "ocspUrl": {
+                  "type": "string"
+                },
+                "crlUrl": {
+                  "type": "string"
+                },
+                "files": {
+                  "type": "object",
+                  "properties": {
+                    "certificate": {
+                      "type": "string"
+                    },
+                    "pkcs12": {
+                      "type": "string"
+                    },
+                    "pem": {
+                      "type": "string"
+                    },
+                    "root": {
+                      "type": "string"
+                    }
+                  },
+                  "required": [
+                    "certificate",
+                    "pkcs12",
+                    "pem",
+                    "root"
+                  ]
+                },
+                "identity": {
+                  "type": "object",
+                  "properties": {
+                    "pkcs12": {
+                      "type": "string",
+                      "contentEncoding": "base64"
+                    },
+                    "pem": {
+                      "type": "string"
+                    }
+                  },
+                  "required": [
+                    "pkcs12",
+                    "pem"
+                  ]
+                }
+              },
+              "required": [
+                "label",
+                "certificate",
+                "expected"
+              ]
+            }
+          },
+          "request": {
+            "type": "object",
+            "properties": {
+              "id": {
+                "type": "integer"
+              },
+              "operation": {
+                "type": "string"
+              },
+              "status": {
+                "type": "string"
+              },
+              "createdAt": {
+                "type": "string"
+              },
+              "completableFrom": {
+                "type": "string"
+              },
+              "answerCode": {
+                "type": "string"
+              },
+              "form": {
+                "type": "string"
+              },
+              "next": {
+                "type": "string"
+              }
+            },
+            "required": [
+              "id",
+              "operation",
+              "status",
+              "createdAt",
+              "completableFrom",
+              "answerCode",
+              "form",
+              "next"
+            ]
+          },
+          "notices": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "properties": {
+                "subject": {
+                  "type": "string"
+                },
+                "cardId": {
+                  "type": "integer"
+                },
+                "serial": {
+                  "type": "string"
+                },
+                "kind": {
+                  "type": "string"
+                },
+                "notAfter": {
+                  "type": "string"
+                },
+                "renewalOpens": {
+                  "type": "string"
+                }
+              },
+              "required": [
+                "subject",
+                "cardId",
+                "notAfter",
+                "renewalOpens"
+              ]
+            }
+          },
+          "password": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "scenario",
+          "description",
+          "asOf",
+          "resident",
+          "pins",
+          "certificates"
         ]
       },
       "TokenList": {

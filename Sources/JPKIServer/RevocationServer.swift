@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import JPKICA
 import JPKIDomain
@@ -17,6 +18,7 @@ import ServiceLifecycle
 /// | `GET /crl/sign.crl`, `/crl/auth.crl` | full CRLs (DER) |
 /// | `GET /crl/{sign,auth}/{municipality code}.crl` | a municipality's partition |
 /// | `GET /ca/sign-root.pem`, `/ca/auth-root.pem` | the roots (and `…-ocsp.pem`, delegated responders) |
+/// | `GET /cps` (and the path of each configured CPS URL) | what the sandbox is, in Japanese and English |
 /// | `GET /healthz`, `GET /metrics` | readiness, Prometheus text |
 public struct RevocationServer: Sendable {
     /// Request bodies (and decoded GET requests) larger than this are refused without being read:
@@ -166,6 +168,14 @@ public struct RevocationServer: Sendable {
             }
             // Only the names above exist: nothing else under the home, keys above all, is ever served.
             throw HTTPError(.notFound, message: "/ca/sign-root.pem and /ca/auth-root.pem are the roots")
+        }
+
+        let cpsPage = CPSPage.html(service.sandbox)
+        for path in CPSPage.paths(service.sandbox).sorted() {
+            router.get(RouterPath(path)) { _, _ -> Response in
+                Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "max-age=3600"],
+                         body: .init(byteBuffer: ByteBuffer(string: cpsPage)))
+            }
         }
 
         router.get("/healthz") { _, _ -> Response in
