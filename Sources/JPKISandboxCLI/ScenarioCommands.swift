@@ -104,7 +104,11 @@ struct ScenarioCommand: ParsableCommand {
                 t += "    files: " + [files.certificate, files.pkcs12, files.pem].map { folder.appendingPathComponent($0).path }.joined(separator: ", ") + "\n"
             }
         }
-        if let r = s.request { t += "  request \(r.id) (\(r.operation)) pending; second visit from \(r.completableFrom):\n    \(r.next)\n" }
+        if let r = s.request {
+            let pins = [s.pins.sign.map { "--sign-pin \($0)" }, s.pins.auth.map { "--auth-pin \($0)" }].compactMap { $0 }.joined(separator: " ")
+            t += "  request \(r.id) (\(r.operation)) pending; second visit on \(r.completableFrom) or later:\n"
+            t += "    jpki-sandbox request complete \(r.id) --answer \(r.mailedAnswerCode) \(pins)\n"
+        }
         for n in s.notices ?? [] { t += "  expiry notice: " + (n.serial.map { "certificate \($0)" } ?? "card \(n.cardId)") + " ends \(n.notAfter); renewal from \(n.renewalOpens)\n" }
         if let p = s.password { t += "  PKCS#12 password: \(p)\n" }
         return t

@@ -180,7 +180,7 @@ import Testing
         // The agent's request is real: its second visit, the next day, issues the card with the PINs given.
         let request = try #require(answer("agent-pending")["request"] as? [String: Any])
         #expect(request["status"] as? String == "pending" && answer("agent-pending")["card"] == nil)
-        let second = try s.home.cli(["request", "complete", String(request["id"] as? Int ?? 0), "--answer", request["answerCode"] as? String ?? "",
+        let second = try s.home.cli(["request", "complete", String(request["id"] as? Int ?? 0), "--answer", request["mailedAnswerCode"] as? String ?? "",
                                      "--sign-pin", pins("agent-pending")["sign"] ?? "", "--auth-pin", pins("agent-pending")["auth"] ?? "",
                                      "--at", request["completableFrom"] as? String ?? "", "--json"])
         #expect(second.status == 0, "second visit: \(second.stdout)\(second.stderr)")

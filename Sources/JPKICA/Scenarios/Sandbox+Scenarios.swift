@@ -131,7 +131,7 @@ extension Sandbox {
     struct ScenarioMade {
         var residentID: Int64
         var pins: ScenarioPINs
-        var request: PendingRequest?
+        var request: AgentRequestResource.Request?
     }
 
     /// The steps of each scenario: calls of the CA services, nothing else.
@@ -212,9 +212,11 @@ extension Sandbox {
             return ScenarioMade(residentID: r.id, pins: pins)
         case "agent-pending":
             let r = try adult()
-            // What `card issue --applicant agent` records (JPKISandboxCLI `windowOperation`); `request complete` reads it.
-            let request = try startAgentRequest(operation: "card.issue", arguments: ["resident": String(r.id)], residentID: r.id)
-            return ScenarioMade(residentID: r.id, pins: pins, request: request)
+            // `card issue --applicant agent`: the window records the first visit (PINs come at the second).
+            guard case .pending(let pending) = try window(.cardIssue(resident: r.id, signPIN: nil, authPIN: nil), applicant: .agent) else {
+                throw SandboxError("internal", "a voluntary agent's card issue finished at once")
+            }
+            return ScenarioMade(residentID: r.id, pins: pins, request: pending.request)
         default:
             throw SandboxError("internal", "scenario \(e.name) is in the catalogue but has no steps")
         }
@@ -244,15 +246,7 @@ extension Sandbox {
         let order = ["sign", "auth", "sign-superseded", "auth-superseded"]
         certificates.sort { (order.firstIndex(of: $0.label) ?? 9, $0.certificate.notBefore) < (order.firstIndex(of: $1.label) ?? 9, $1.certificate.notBefore) }
 
-        let notices = try expiryNotices(within: SandboxDuration(parsing: "3m")).filter { $0.resident.id == made.residentID }.map {
-            ScenarioNotice(subject: $0.subject, cardId: Int($0.cardID), serial: $0.serial, kind: $0.kind?.rawValue,
-                           notAfter: ISOTime.display($0.notAfter), renewalOpens: $0.renewalOpens.description)
-        }
-        let request = made.request.map { r in
-            ScenarioRequest(id: Int(r.id), operation: r.operation, status: "pending", createdAt: ISOTime.display(r.createdAt),
-                            completableFrom: r.completableFrom.description, answerCode: r.answerCode, form: r.formFile.path,
-                            next: "jpki-sandbox request complete \(r.id) --answer \(r.answerCode) --sign-pin \(made.pins.sign ?? "") --auth-pin \(made.pins.auth ?? "")  (on \(r.completableFrom) or later)")
-        }
+        let notices = try expiryNotices(within: SandboxDuration(parsing: "3m")).filter { $0.resident.id == made.residentID }.map(NoticeResource.init)
 
         // The export is audited before any key leaves.
         try store.write { tx in
@@ -278,7 +272,7 @@ extension Sandbox {
         return ScenarioResult(
             scenario: e.name, description: e.description, asOf: ISOTime.display(asOf), resident: ResidentResource(resident),
             card: cards.max(by: { $0.id < $1.id }).map { CardResource($0, now: asOf) }, pins: made.pins,
-            certificates: certificates, request: request, notices: notices.isEmpty ? nil : notices, password: password)
+            certificates: certificates, request: made.request, notices: notices.isEmpty ? nil : notices, password: password)
     }
 
     /// The verdict from the status a relying party sees (`CertificateRecord.status(at:)`) and the OCSP

@@ -83,32 +83,6 @@ public struct ScenarioPINs: Codable, Sendable, Equatable {
     public var auth: String?
 }
 
-/// A voluntary agent's request awaiting its second visit (agent-pending).
-public struct ScenarioRequest: Codable, Sendable, Equatable {
-    public var id: Int
-    public var operation: String
-    public var status: String
-    public var createdAt: String
-    /// The first day the second visit may happen.
-    public var completableFrom: String
-    /// The one-time code of the inquiry-and-answer form "mailed" to the holder.
-    public var answerCode: String
-    /// The form, in the sandbox home's `mail/` folder.
-    public var form: String
-    /// The command of the second visit.
-    public var next: String
-}
-
-/// An expiry notice (有効期限通知書) due for the scenario's resident.
-public struct ScenarioNotice: Codable, Sendable, Equatable {
-    public var subject: String
-    public var cardId: Int
-    public var serial: String?
-    public var kind: String?
-    public var notAfter: String
-    public var renewalOpens: String
-}
-
 /// `scenario create NAME`, `POST /admin/v1/scenarios/{name}`.
 public struct ScenarioResult: Codable, Sendable, Equatable {
     public var scenario: String
@@ -121,8 +95,10 @@ public struct ScenarioResult: Codable, Sendable, Equatable {
     public var pins: ScenarioPINs
     /// Sign before auth; replaced (superseded) certificates after the current ones.
     public var certificates: [ScenarioCertificate]
-    public var request: ScenarioRequest?
-    public var notices: [ScenarioNotice]?
+    /// agent-pending: the voluntary agent's request awaiting its second visit (the shared request resource).
+    public var request: AgentRequestResource.Request?
+    /// The expiry notices due for the resident within 3 months (`notices --within 3m`), when any.
+    public var notices: [NoticeResource]?
     /// The PKCS#12 password, when identities were written or included.
     public var password: String?
 }
