@@ -3217,75 +3217,10 @@ enum OpenAPIDocument {
             }
           },
           "request": {
-            "type": "object",
-            "properties": {
-              "id": {
-                "type": "integer"
-              },
-              "operation": {
-                "type": "string"
-              },
-              "status": {
-                "type": "string"
-              },
-              "createdAt": {
-                "type": "string"
-              },
-              "completableFrom": {
-                "type": "string"
-              },
-              "answerCode": {
-                "type": "string"
-              },
-              "form": {
-                "type": "string"
-              },
-              "next": {
-                "type": "string"
-              }
-            },
-            "required": [
-              "id",
-              "operation",
-              "status",
-              "createdAt",
-              "completableFrom",
-              "answerCode",
-              "form",
-              "next"
-            ]
+            "$ref": "#/components/schemas/PendingRequest/properties/request"
           },
           "notices": {
-            "type": "array",
-            "items": {
-              "type": "object",
-              "properties": {
-                "subject": {
-                  "type": "string"
-                },
-                "cardId": {
-                  "type": "integer"
-                },
-                "serial": {
-                  "type": "string"
-                },
-                "kind": {
-                  "type": "string"
-                },
-                "notAfter": {
-                  "type": "string"
-                },
-                "renewalOpens": {
-                  "type": "string"
-                }
-              },
-              "required": [
-                "subject",
-                "cardId",
-                "notAfter",
-                "renewalOpens"
-              ]
-            }
+            "$ref": "#/components/schemas/Notices/properties/notices"
           },
           "password": {
             "type": "string"
