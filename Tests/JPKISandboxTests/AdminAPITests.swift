@@ -318,3 +318,36 @@ struct AdminAPITests {
         }
     }
 }
+
+@Suite("Admin API: HTTPS and access", .serialized)
+struct AdminAccessTests {
+    @Test("serve --tls-cert/--tls-key answers over HTTPS (OCSP routes and admin API alike); --admin-access off hides the API")
+    func tlsAndAccess() throws {
+        let home = TempHome()
+        try home.initialize()
+        let cert = home.file("tls.pem"), key = home.file("tls.key")
+        let made = try Run.openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key.path, "-out", cert.path,
+                                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let token = try home.cli(["token", "create", "--name", "tls", "--role", "viewer", "--json"]).json["token"] as? String ?? ""
+        let server = try ServerProcess(home: home.sandbox, port: ServerProcess.freePort(),
+                                       arguments: ["--tls-cert", cert.path, "--tls-key", key.path], folder: home.url)
+        defer { server.stop() }
+        let https = "https://127.0.0.1:\(server.port)"
+        let residents = try HTTP.request(https + "/admin/v1/residents", extra: ["--cacert", cert.path, "-H", "Authorization: Bearer \(token)"], folder: home.url)
+        #expect(residents.status == 200, "\(residents.transportError) \(String(decoding: residents.body, as: UTF8.self))")
+        let root = try HTTP.request(https + "/ca/sign-root.pem", extra: ["--cacert", cert.path], folder: home.url)
+        #expect(root.status == 200 && String(decoding: root.body, as: UTF8.self).contains("BEGIN CERTIFICATE"))
+        let plain = try HTTP.request(server.url + "/healthz", folder: home.url)
+        #expect(plain.status != 200, "plain HTTP must not be answered on a TLS port")
+        #expect((try String(contentsOf: server.out, encoding: .utf8)).contains("https://"))
+
+        let off = try ServerProcess(home: home.sandbox, port: ServerProcess.freePort(), arguments: ["--admin-access", "off"], folder: home.url)
+        defer { off.stop() }
+        let hidden = try HTTP.request(off.url + "/admin/v1/residents", extra: ["-H", "Authorization: Bearer \(token)"], folder: home.url)
+        #expect(hidden.status == 404)
+        #expect(try HTTP.request(off.url + "/ca/sign-root.pem", folder: home.url).status == 200)
+        let bad = try home.cli(["serve", "--tls-cert", cert.path, "--json"])
+        #expect(bad.status != 0 && bad.errorCode == "bad-arguments", "\(bad.stdout)")
+    }
+}
