@@ -31,10 +31,7 @@ extension Sandbox {
     public func exportPKCS12(serial: String, password: String) throws -> [UInt8] {
         guard !password.isEmpty else { throw SandboxError.invalid("give a non-empty --password for the PKCS#12 file") }
         let record = try certificate(serial: serial)
-        let cert = try Certificate(der: record.der)
-        let key = try PrivateKey(pem: record.keyPEM)
-        let p12 = try PKCS12.make(key: key, certificate: cert, chain: [root(record.kind).certificate], password: password,
-                                  friendlyName: "JPKI Sandbox \(record.kind.englishName) \(record.serial)")
+        let p12 = try pkcs12(record, password: password)
         try auditExport(record, format: "pkcs12")
         return p12
     }
@@ -42,10 +39,23 @@ extension Sandbox {
     /// The certificate, its key and its root as PEM text (export --pem). Audited.
     public func exportPEMBundle(serial: String) throws -> String {
         let record = try certificate(serial: serial)
-        let cert = try Certificate(der: record.der)
-        let bundle = try cert.pem() + record.keyPEM + root(record.kind).pem
+        let bundle = try pemBundle(record)
         try auditExport(record, format: "pem")
         return bundle
+    }
+
+    /// The PKCS#12 bytes, unaudited: for callers that write their own audit entry first (scenarios).
+    func pkcs12(_ record: CertificateRecord, password: String) throws -> [UInt8] {
+        guard !password.isEmpty else { throw SandboxError.invalid("give a non-empty --password for the PKCS#12 file") }
+        let cert = try Certificate(der: record.der)
+        let key = try PrivateKey(pem: record.keyPEM)
+        return try PKCS12.make(key: key, certificate: cert, chain: [root(record.kind).certificate], password: password,
+                               friendlyName: "JPKI Sandbox \(record.kind.englishName) \(record.serial)")
+    }
+
+    /// The PEM bundle, unaudited (see `pkcs12`).
+    func pemBundle(_ record: CertificateRecord) throws -> String {
+        try Certificate(der: record.der).pem() + record.keyPEM + root(record.kind).pem
     }
 
     func auditExport(_ record: CertificateRecord, format: String) throws {
