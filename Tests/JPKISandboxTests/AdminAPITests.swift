@@ -232,6 +232,35 @@ struct AdminAPITests {
         #expect(try f.call("POST", "/admin/v1/tokens/made-by-api/revoke", as: "admin").json["status"] as? String == "revoked")
     }
 
+    @Test("scenarios over HTTP: the catalogue as the CLI lists it; each certificate's PKCS#12 opens, and openssl ocsp against serve gives the expected answer")
+    func scenariosOverHTTP() throws {
+        let f = try AdminFixture()
+        let list = try f.call("GET", "/admin/v1/scenarios", as: "viewer")
+        let cliList = try f.cli(["scenario", "list"])
+        #expect(sameJSON(list.json["scenarios"] as Any, cliList["scenarios"] as Any), "\(list.text.prefix(300))")
+        #expect(try f.call("POST", "/admin/v1/scenarios/good-adult", as: "viewer").status == 403)
+        for name in ["good-adult", "revoked-key-compromise", "suspended"] {
+            let r = try f.call("POST", "/admin/v1/scenarios/\(name)", body: #"{"includeIdentities": true, "password": "pw-api-1"}"#)
+            #expect(r.status == 201 && r.json["scenario"] as? String == name, "\(name): \(r.text.prefix(400))")
+            for c in r.json["certificates"] as? [[String: Any]] ?? [] {
+                let cert = c["certificate"] as? [String: Any] ?? [:]
+                let expected = c["expected"] as? [String: Any] ?? [:]
+                let kind = cert["kind"] as? String ?? ""
+                let p12 = f.home.file("\(name)-\(kind).p12"), pem = f.home.file("\(name)-\(kind).pem")
+                try Data(base64Encoded: (c["identity"] as? [String: Any])?["pkcs12"] as? String ?? "")?.write(to: p12)
+                let opened = try Run.openssl(["pkcs12", "-in", p12.path, "-passin", "pass:pw-api-1", "-nokeys", "-clcerts", "-out", pem.path])
+                #expect(opened.status == 0, "\(name) \(kind): \(opened.stderr)")
+                let root = f.home.sandbox.appendingPathComponent("\(kind)-root.pem").path
+                let ocsp = try Run.openssl(["ocsp", "-issuer", root, "-cert", pem.path, "-url", f.server.url + "/ocsp", "-CAfile", root])
+                let want = expected["ocsp"] as? String ?? "?"
+                #expect(ocsp.stdout.contains("\(pem.lastPathComponent): \(want)"), "\(name) \(kind): expected \(want), openssl said \(ocsp.stdout)\(ocsp.stderr)")
+                if let reason = expected["ocspReason"] as? String { #expect(ocsp.stdout.contains("Reason: \(reason)"), "\(ocsp.stdout)") }
+            }
+        }
+        let audit = try f.cli(["audit"])["entries"] as? [[String: Any]] ?? []
+        #expect(audit.filter { $0["operation"] as? String == "scenario.create" && $0["actor"] as? String == "test-operator" }.count == 3)
+    }
+
     @Test("bad input over HTTP: 4xx with the error body, the register unchanged")
     func badInput() throws {
         let f = try AdminFixture()
