@@ -12,7 +12,7 @@ public actor CRLPublisher {
     /// request right after a change cannot miss it.
     nonisolated let stale = LockedKinds(Set(CertificateKind.allCases))
     /// Partitions asked for that had no certificates when last generated.
-    private var extra: [CertificateKind: Set<String>] = [:]
+    private var extra: Set<CRLPartitionKey> = []
     private var running: Task<Void, any Error>?
     public private(set) var generations = 0
 
@@ -24,7 +24,8 @@ public actor CRLPublisher {
     /// Marks roots' CRLs stale; callable from any thread (the maintenance loop or the next request regenerates).
     nonisolated func markStale(_ kinds: Set<CertificateKind>) { stale.insert(kinds) }
 
-    public var all: [PublishedCRL] { current.values.sorted { $0.path < $1.path } }
+    /// Every CRL once (the current generation's full CRL is also kept under its generation's path).
+    public var all: [PublishedCRL] { current.filter { $0.key == $0.value.path }.map(\.value).sorted { $0.path < $1.path } }
 
     /// Whether any CRL is stale or reaches the point where it is renewed (half of its validity).
     func needsGeneration(now: Date) -> Bool {
@@ -80,7 +81,7 @@ public actor CRLPublisher {
 
     private func install(_ crls: [PublishedCRL], kinds: [CertificateKind], seconds: TimeInterval) {
         for key in current.keys where kinds.contains(where: { key.hasPrefix($0.rawValue) }) { current[key] = nil }
-        for crl in crls { current[crl.path] = crl }
+        for crl in crls { for path in crl.paths { current[path] = crl } }
         generations += 1
         logger.info("CRLs generated", metadata: [
             "kinds": "\(kinds.map(\.rawValue).joined(separator: ","))", "crls": "\(crls.count)",
@@ -95,11 +96,16 @@ public actor CRLPublisher {
     public func crl(path: String, now: @Sendable () -> Date) async throws -> PublishedCRL? {
         try await bringUpToDate(now: now)
         if let crl = current[path] { return crl }
-        let parts = path.split(separator: "/")
-        guard parts.count == 2, let kind = CertificateKind(rawValue: String(parts[0])), parts[1].hasSuffix(".crl") else { return nil }
-        let code = String(parts[1].dropLast(4))
+        // `sign-gN.crl` of the current generation is its full CRL, published as `sign.crl` while it is the
+        // only one (leaves made with `[crl] distribution_point = "full"` name `sign-gN.crl` from the start).
+        if let named = CRLPaths.parse(path), named.code == nil, let generation = named.generation,
+           generation == sandbox.root(named.kind).generation, current[path] == nil {
+            return current[CRLPaths.current(kind: named.kind)]
+        }
+        guard let (kind, generation, code) = CRLPaths.parse(path), let generation, let code,
+              sandbox.root(kind, generation: generation) != nil else { return nil }
         guard RevocationProfile.locality(code: code, table: sandbox.table) != nil else { return nil }
-        extra[kind, default: []].insert(code)
+        extra.insert(CRLPartitionKey(kind: kind, generation: generation, code: code))
         stale.insert([kind])
         try await bringUpToDate(now: now)
         return current[path]

@@ -8,6 +8,10 @@ public struct ConfigFile: Sendable {
     public let configuration: CAConfiguration
     /// The municipality table the configuration names, resolved against the file's folder.
     public let municipalitiesPath: URL
+    /// `[roots] generations`: the days (JST) on which each root generation was made, oldest first;
+    /// `init` makes them all (each at 00:00 JST of its day), as if `ca rollover` had run on each day
+    /// after the first. Empty: one generation, made at `init`'s time.
+    public let rootGenerationDates: [LocalDate]
 
     public init(path: URL) throws(SandboxError) {
         let text: String
@@ -17,6 +21,7 @@ public struct ConfigFile: Sendable {
         let tables = try TOMLSubset.parse(text, file: path.lastPathComponent)
         var config = CAConfiguration.defaults
         var municipalities = "municipalities.json"
+        var generationDates: [LocalDate] = []
 
         func strings(_ v: TOMLSubset.Value, _ key: String) throws(SandboxError) -> [String] {
             guard case .array(let a) = v else { throw .config("\(key) must be an array of strings") }
@@ -79,12 +84,23 @@ public struct ConfigFile: Sendable {
                 case "roots.auth.policy_oid": config.auth.policyOID = try oid(value, full)
                 case "roots.auth.cps_url": config.auth.cpsURL = try string(value, full)
                 case "roots.auth.validity_years": config.auth.validityYears = try int(value, full)
+                case "roots.generations":
+                    let texts = try strings(value, full)
+                    var dates: [LocalDate] = []
+                    for text in texts {
+                        guard let day = try? LocalDate(iso: text) else { throw .config("\(full): \"\(text)\" is not a date YYYY-MM-DD") }
+                        if let last = dates.last, day <= last { throw .config("\(full): the dates must increase (\(text) is not after \(last))") }
+                        dates.append(day)
+                    }
+                    guard (1...20).contains(dates.count) else { throw .config("\(full) must list 1 to 20 dates") }
+                    generationDates = dates
                 default:
                     throw .config("\(path.lastPathComponent): unknown setting \(full); see the comments in ca-config/sandbox.toml for the settings there are")
                 }
             }
         }
         self.configuration = config
+        self.rootGenerationDates = generationDates
         self.municipalitiesPath = URL(fileURLWithPath: municipalities, relativeTo: path.deletingLastPathComponent()).standardizedFileURL
     }
 }

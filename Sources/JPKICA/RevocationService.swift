@@ -68,7 +68,8 @@ public final class RevocationService: @unchecked Sendable {
     private var known: LRUCache<[UInt8], CachedAnswer>
     private var unknown = LRUCache<[UInt8], CachedAnswer>(maximumCost: unknownTierBytes, maximumCount: unknownTierCount)
     private var cacheBySerial: [String: Set<[UInt8]>] = [:]
-    var identities: [CertificateKind: OCSPSigningIdentity] = [:]
+    /// Who signs for each root generation (each generation answers for its own certificates).
+    var identities: [RootGenerationKey: OCSPSigningIdentity] = [:]
     private var clockOffset: TimeInterval = 0
     /// The `data_version` whose changes have all been applied (see the type's comment).
     private var appliedDataVersion: Int64 = 0
@@ -81,11 +82,16 @@ public final class RevocationService: @unchecked Sendable {
 
     /// Serialises the appliers of changes (one refresh at a time; the others wait for it).
     private let refreshLock = NSLock()
-    /// CertID issuer hashes → root, for SHA-1, SHA-256, SHA-384 and SHA-512.
-    private let issuers: [IssuerKey: CertificateKind]
+    /// CertID issuer hashes → root generation, for SHA-1, SHA-256, SHA-384 and SHA-512. Every
+    /// generation of a root has the same name hash; the key hash tells them apart.
+    /// Replaced (under `lock`) when another process rolls a root over.
+    private var issuers: [IssuerKey: RootGenerationKey]
+    /// How many generations the service knows (all roots together), to notice a rollover.
+    private var knownGenerations: Int
     public let crls: CRLPublisher
 
     struct IssuerKey: Hashable { let algorithm: String; let nameHash: [UInt8]; let keyHash: [UInt8] }
+    struct RootGenerationKey: Hashable { let kind: CertificateKind; let generation: Int }
 
     struct CachedAnswer {
         let der: [UInt8]
@@ -104,17 +110,8 @@ public final class RevocationService: @unchecked Sendable {
         self.logger = logger
         known = LRUCache(maximumCost: max(1 << 16, cacheBytes), maximumCount: max(16, cacheBytes / 512))
         probe = try sandbox.store.changeProbe()
-        var issuers: [IssuerKey: CertificateKind] = [:]
-        for kind in CertificateKind.allCases {
-            let root = sandbox.root(kind).certificate
-            let name = root.subjectDER
-            let info = try DERReader.single(try root.publicKeyDER()).children()
-            let key = Array(info[1].contents.dropFirst())
-            for (oid, hash) in Self.hashes {
-                issuers[IssuerKey(algorithm: oid, nameHash: hash(name), keyHash: hash(key))] = kind
-            }
-        }
-        self.issuers = issuers
+        self.issuers = try Self.issuerKeys(sandbox)
+        knownGenerations = sandbox.allRoots.count
         crls = CRLPublisher(sandbox: sandbox, logger: logger)
         // The version before the reads below: anything committed after it is applied by the first refresh.
         appliedDataVersion = try probe.dataVersion()
@@ -123,7 +120,56 @@ public final class RevocationService: @unchecked Sendable {
         }
         seenStatusSeq = seq
         clockOffset = offset
-        for kind in CertificateKind.allCases { identities[kind] = try sandbox.ocspSigningIdentity(kind) }
+        identities = try Self.signingIdentities(sandbox)
+    }
+
+    /// The signer of every generation. The current generation's must exist (a failure stops `serve`);
+    /// an older generation that cannot get one (say, a delegated responder past its root's end) is
+    /// left out, and requests about its certificates get internalError.
+    static func signingIdentities(_ sandbox: Sandbox) throws -> [RootGenerationKey: OCSPSigningIdentity] {
+        var identities: [RootGenerationKey: OCSPSigningIdentity] = [:]
+        for kind in CertificateKind.allCases {
+            let current = sandbox.root(kind).generation
+            for root in sandbox.rootGenerations[kind] ?? [] {
+                let key = RootGenerationKey(kind: kind, generation: root.generation)
+                if root.generation == current {
+                    identities[key] = try sandbox.ocspSigningIdentity(kind, generation: root.generation)
+                } else {
+                    identities[key] = try? sandbox.ocspSigningIdentity(kind, generation: root.generation)
+                }
+            }
+        }
+        return identities
+    }
+
+    /// CertID issuer hashes of every root generation.
+    static func issuerKeys(_ sandbox: Sandbox) throws -> [IssuerKey: RootGenerationKey] {
+        var issuers: [IssuerKey: RootGenerationKey] = [:]
+        for generation in sandbox.allRoots {
+            let root = generation.certificate
+            let name = root.subjectDER
+            let info = try DERReader.single(try root.publicKeyDER()).children()
+            let key = Array(info[1].contents.dropFirst())
+            for (oid, hash) in Self.hashes {
+                issuers[IssuerKey(algorithm: oid, nameHash: hash(name), keyHash: hash(key))] = RootGenerationKey(kind: generation.kind, generation: generation.generation)
+            }
+        }
+        return issuers
+    }
+
+    /// A root rolled over by another process (`ca rollover` while `serve` runs): the generations
+    /// are read again, the issuers and signers rebuilt, and everything dropped and regenerated.
+    func adoptRootGenerations() throws {
+        guard try sandbox.reloadRoots() else { return }
+        let issuers = try Self.issuerKeys(sandbox)
+        let identities = try Self.signingIdentities(sandbox)
+        lock.lock()
+        self.issuers = issuers
+        self.identities = identities
+        knownGenerations = sandbox.allRoots.count
+        lock.unlock()
+        logger.info("root generations changed: now answering for them", metadata: ["generations": "\(sandbox.allRoots.count)"])
+        invalidateAll()
     }
 
     static let hashes: [(String, @Sendable ([UInt8]) -> [UInt8])] = [
@@ -177,18 +223,23 @@ public final class RevocationService: @unchecked Sendable {
             let current = try probe.dataVersion()
             lock.lock(); let appliedNow = appliedDataVersion; let since = seenStatusSeq; lock.unlock()
             guard current != appliedNow else { return }
-            let (changes, offset) = try sandbox.store.read { tx in
-                (try tx.statusChanges(after: since, limit: 1_000_000), try tx.meta(Sandbox.clockOffsetKey).flatMap(Double.init) ?? 0)
+            let (changes, offset, generations) = try sandbox.store.read { tx in
+                (try tx.statusChanges(after: since, limit: 1_000_000), try tx.meta(Sandbox.clockOffsetKey).flatMap(Double.init) ?? 0,
+                 try tx.rootGenerationCount())
             }
+            lock.lock(); let known = knownGenerations; lock.unlock()
+            if generations + CertificateKind.allCases.count != known { try adoptRootGenerations() }
             lock.lock()
             let clockMoved = offset != clockOffset
             clockOffset = offset
             lock.unlock()
             if clockMoved {
                 logger.info("sandbox clock changed: dropping cached OCSP answers, regenerating CRLs", metadata: ["offset": "\(offset)"])
-                var fresh: [CertificateKind: OCSPSigningIdentity] = [:]
-                for kind in CertificateKind.allCases { fresh[kind] = try? sandbox.ocspSigningIdentity(kind) }
-                lock.lock(); for (kind, identity) in fresh { identities[kind] = identity }; lock.unlock()
+                var fresh: [RootGenerationKey: OCSPSigningIdentity] = [:]
+                for root in sandbox.allRoots {
+                    fresh[RootGenerationKey(kind: root.kind, generation: root.generation)] = try? sandbox.ocspSigningIdentity(root.kind, generation: root.generation)
+                }
+                lock.lock(); for (key, identity) in fresh { identities[key] = identity }; lock.unlock()
                 invalidateAll()
             }
             if !changes.isEmpty {
@@ -265,13 +316,15 @@ public final class RevocationService: @unchecked Sendable {
         if let nonce = request.nonce, nonce.isEmpty || nonce.count > Self.maximumNonceLength {
             return .unsuccessful(.malformedRequest)
         }
-        var kinds: [CertificateKind] = []
+        var kinds: [RootGenerationKey] = []
+        lock.lock(); let issuers = self.issuers; lock.unlock()
         for id in request.certIDs {
             guard let kind = issuers[IssuerKey(algorithm: id.hashAlgorithm, nameHash: id.issuerNameHash, keyHash: id.issuerKeyHash)] else {
                 return .unsuccessful(.unauthorized)
             }
             kinds.append(kind)
         }
+        // One answer has one signer, the first CertID's issuer (as before generations existed).
         let serialsAsked = request.certIDs.map { $0.serialNumber?.hexString ?? "" }
         lock.lock()
         let identity = identities[kinds[0]]
@@ -298,7 +351,8 @@ public final class RevocationService: @unchecked Sendable {
             }
             for (index, id) in request.certIDs.enumerated() {
                 let serial = id.serialNumber?.hexString ?? ""
-                let (status, label) = Self.status(records[index] ?? nil, kind: kinds[index], serial: serial, responder: identity.responderCertificate)
+                let (status, label) = Self.status(records[index] ?? nil, kind: kinds[index].kind, generation: kinds[index].generation,
+                                                  serial: serial, responder: identity.responderCertificate)
                 singles.append(OCSPSingleResponse(certIDDER: id.der, status: status, thisUpdate: now, nextUpdate: now + validity))
                 serials.append(serial)
                 labels.append(label)
@@ -329,9 +383,10 @@ public final class RevocationService: @unchecked Sendable {
     }
 
     /// The status of one certificate (content decision: hold is `revoked` with certificateHold).
-    static func status(_ record: RevocationStatusRecord?, kind: CertificateKind, serial: String,
+    static func status(_ record: RevocationStatusRecord?, kind: CertificateKind, generation: Int, serial: String,
                        responder: Certificate?) -> (OCSPCertStatus, String) {
-        guard let record, record.kind == kind else {
+        // A certificate of another generation of the same root is not this issuer's: unknown.
+        guard let record, record.kind == kind, record.generation == generation else {
             if let responder, responder.serialHex == serial { return (.good, "good") }
             return (.unknown, "unknown")
         }
@@ -356,9 +411,10 @@ extension RevocationService.CachedAnswer {
 
 extension RevocationService {
     /// The delegated responder certificate of `kind`, when the configuration uses one.
-    public func responderCertificate(_ kind: CertificateKind) -> Certificate? {
+    public func responderCertificate(_ kind: CertificateKind, generation: Int? = nil) -> Certificate? {
+        let key = RootGenerationKey(kind: kind, generation: generation ?? sandbox.root(kind).generation)
         lock.lock(); defer { lock.unlock() }
-        return identities[kind]?.responderCertificate
+        return identities[key]?.responderCertificate
     }
 
     /// Whether the database answers (for `/healthz`).

@@ -35,7 +35,7 @@ extension Sandbox {
             // Ordered by issuance: the last one of a kind is the one on the card now.
             for cert in try tx.certificates(cardID: id) { newest[cert.kind] = cert }
             var roots: [CertificateKind: [UInt8]] = [:]
-            for kind in newest.keys { roots[kind] = try root(kind).certificate.der() }
+            for (kind, cert) in newest { roots[kind] = try (root(kind, generation: cert.rootGeneration) ?? root(kind)).certificate.der() }
             return CardContents(card: card, certificates: newest, roots: roots)
         }
     }

@@ -62,14 +62,14 @@ extension Sandbox {
             subjectKeyPair: key,
             extensions: CertificateProfile.leafExtensions(kind: kind, config: config, resident: resident,
                                                           subjectKeyIdentifier: ski, authorityKeyIdentifier: root.keyIdentifier,
-                                                          issuerAlternativeName: root.alternativeName))
+                                                          issuerAlternativeName: root.alternativeName, rootGeneration: root.generation))
         template.issuerDER = root.subjectDER
         let cert = try template.sign(with: root.key)
         return CertificateRecord(
             serial: serial.hexString, kind: kind, cardID: cardID, residentID: resident.id,
             municipalityCode: resident.locality.municipality.code, notBefore: notBefore, notAfter: limit.notAfter,
             der: try cert.der(), keyPEM: try key.pem(), pin: pin, pinFailures: 0, state: .issued, revokedAt: nil, reason: nil,
-            issuedAt: notBefore)
+            issuedAt: notBefore, rootGeneration: root.generation)
     }
 
     /// The window's checks on who applies, shared by every operation on a resident.
@@ -180,6 +180,6 @@ extension CertificateRecord {
     func onCard(_ id: Int64) -> CertificateRecord {
         CertificateRecord(serial: serial, kind: kind, cardID: id, residentID: residentID, municipalityCode: municipalityCode,
                           notBefore: notBefore, notAfter: notAfter, der: der, keyPEM: keyPEM, pin: pin, pinFailures: pinFailures,
-                          state: state, revokedAt: revokedAt, reason: reason, issuedAt: issuedAt)
+                          state: state, revokedAt: revokedAt, reason: reason, issuedAt: issuedAt, rootGeneration: rootGeneration)
     }
 }

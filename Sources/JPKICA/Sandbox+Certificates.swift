@@ -49,13 +49,13 @@ extension Sandbox {
         guard !password.isEmpty else { throw SandboxError.invalid("give a non-empty --password for the PKCS#12 file") }
         let cert = try Certificate(der: record.der)
         let key = try PrivateKey(pem: record.keyPEM)
-        return try PKCS12.make(key: key, certificate: cert, chain: [root(record.kind).certificate], password: password,
+        return try PKCS12.make(key: key, certificate: cert, chain: [issuingRoot(record).certificate], password: password,
                                friendlyName: "JPKI Sandbox \(record.kind.englishName) \(record.serial)")
     }
 
     /// The PEM bundle, unaudited (see `pkcs12`).
     func pemBundle(_ record: CertificateRecord) throws -> String {
-        try Certificate(der: record.der).pem() + record.keyPEM + root(record.kind).pem
+        try Certificate(der: record.der).pem() + record.keyPEM + issuingRoot(record).pem
     }
 
     func auditExport(_ record: CertificateRecord, format: String) throws {
@@ -64,5 +64,13 @@ extension Sandbox {
             try Audit.append(tx, at: now, operation: "export", applicant: nil, residentID: record.residentID, serials: [record.serial],
                              fee: 0, outcome: "ok", detail: "\(record.kind.rawValue) identity exported as \(format)")
         }
+    }
+}
+
+extension Sandbox {
+    /// The root generation that issued a certificate (the current one for a record that names none
+    /// this sandbox has).
+    public func issuingRoot(_ record: CertificateRecord) -> RootCA {
+        root(record.kind, generation: record.rootGeneration) ?? root(record.kind)
     }
 }

@@ -103,14 +103,14 @@ extension Sandbox {
 
     /// The roots a verifier trusts: this sandbox's, or the certificates of a folder.
     public func trustAnchors(folder: URL?) throws -> [Certificate] {
-        guard let folder else { return CertificateKind.allCases.map { root($0).certificate } }
+        guard let folder else { return allRoots.map(\.certificate) }
         return try JPKICA.trustAnchors(folder: folder)
     }
 
     /// A verifier that trusts `trust` and can also look revocation up in this sandbox's register.
     public func verifier(trust: [Certificate]) -> SignatureVerifier {
         let persisted = (try? OffsetClock(offset: store.read { try $0.meta(Self.clockOffsetKey) }.flatMap(Double.init) ?? 0).now()) ?? Date()
-        return SignatureVerifier(trust: trust, sandboxRoots: CertificateKind.allCases.map { (root($0).certificate, $0) }, now: persisted) { [store] cert, at in
+        return SignatureVerifier(trust: trust, sandboxRoots: allRoots.map { ($0.certificate, $0.kind) }, now: persisted) { [store] cert, at in
             guard let record = try store.read({ try $0.certificate(serial: cert.serialHex) }), record.der == (try cert.der()) else {
                 return RevocationAnswer(source: .local, status: "unknown", time: nil, reason: nil)
             }
@@ -229,5 +229,10 @@ public func trustAnchors(folder: URL) throws -> [Certificate] {
         } else if let c = try? Certificate(der: bytes) { roots.append(c) }
     }
     guard !roots.isEmpty else { throw SandboxError.invalid("no certificates in \(folder.path) (PEM or DER files ending .pem, .crt, .cer or .der)") }
-    return roots
+    // `ca export` writes each root several times (current, per generation, bundles) and, after
+    // `ca rollover --link`, link certificates: each key once, as its self-signed root when there is one.
+    var seen = Set<[UInt8]>()
+    let unique = roots.filter { seen.insert((try? $0.der()) ?? []).inserted }
+    let selfSignedKeys = Set(unique.filter { $0.isSigned(by: $0) }.compactMap { try? $0.publicKeyDER() })
+    return unique.filter { $0.isSigned(by: $0) || !selfSignedKeys.contains((try? $0.publicKeyDER()) ?? []) }
 }

@@ -16,9 +16,12 @@ public struct RootCA: Sendable {
     public let subjectDER: [UInt8]
     /// The value of the root's subjectAltName (GeneralNames): the leaves' issuerAltName.
     public let alternativeName: [UInt8]
+    /// 1 for the root `init` made; each `ca rollover` adds the next, under the same subject.
+    public let generation: Int
 
-    init(kind: CertificateKind, certificate: Certificate, key: PrivateKey, pem: String, fallbackAlternativeName: DistinguishedName) {
-        self.kind = kind; self.certificate = certificate; self.key = key; self.pem = pem
+    init(kind: CertificateKind, certificate: Certificate, key: PrivateKey, pem: String, fallbackAlternativeName: DistinguishedName,
+         generation: Int = 1) {
+        self.kind = kind; self.certificate = certificate; self.key = key; self.pem = pem; self.generation = generation
         keyIdentifier = certificate.subjectKeyIdentifier ?? []
         subjectDER = certificate.subjectDER
         alternativeName = certificate.extensions.first { $0.oid == "2.5.29.17" }?.value
@@ -41,20 +44,36 @@ public final class Sandbox: @unchecked Sendable {
     public let store: Store
     public let config: CAConfiguration
     public let table: MunicipalityTable
-    public let roots: [CertificateKind: RootCA]
+    /// The current (newest) generation of each root: the one that issues.
+    public var roots: [CertificateKind: RootCA] { rootLock.lock(); defer { rootLock.unlock() }; return storedRoots }
+    /// Every generation of each root, oldest first (the last is `roots[kind]`).
+    public var rootGenerations: [CertificateKind: [RootCA]] { rootLock.lock(); defer { rootLock.unlock() }; return storedGenerations }
+    private let rootLock = NSLock()
+    private var storedRoots: [CertificateKind: RootCA]
+    private var storedGenerations: [CertificateKind: [RootCA]]
     /// `--at`: a fixed instant for this process instead of the persisted clock.
     public let clockOverride: Date?
     let logger: Logger
     /// Where new leaf key pairs come from (default: generated on demand).
     public var keySource: any KeySource = FreshKeys()
 
-    init(home: SandboxHome, store: Store, config: CAConfiguration, table: MunicipalityTable, roots: [CertificateKind: RootCA],
+    init(home: SandboxHome, store: Store, config: CAConfiguration, table: MunicipalityTable, rootGenerations: [CertificateKind: [RootCA]],
          clockOverride: Date?, logger: Logger) {
-        self.home = home; self.store = store; self.config = config; self.table = table; self.roots = roots
+        self.home = home; self.store = store; self.config = config; self.table = table
+        self.storedGenerations = rootGenerations
+        self.storedRoots = rootGenerations.compactMapValues(\.last)
         self.clockOverride = clockOverride; self.logger = logger
     }
 
     public func root(_ kind: CertificateKind) -> RootCA { roots[kind]! }
+
+    /// A given generation of a root; nil when there is none.
+    public func root(_ kind: CertificateKind, generation: Int) -> RootCA? {
+        rootGenerations[kind]?.first { $0.generation == generation }
+    }
+
+    /// Every root certificate of every generation, signing first, oldest first.
+    public var allRoots: [RootCA] { CertificateKind.allCases.flatMap { rootGenerations[$0] ?? [] } }
 
     // MARK: Clock
 
@@ -85,14 +104,42 @@ public final class Sandbox: @unchecked Sendable {
         }
         let config = try JSONDecoder().decode(CAConfiguration.self, from: Data(configJSON.utf8))
         let table = try MunicipalityTable(json: Data(contentsOf: home.municipalities))
-        var roots: [CertificateKind: RootCA] = [:]
+        let roots = try loadRoots(home: home, store: store, config: config)
+        return Sandbox(home: home, store: store, config: config, table: table, rootGenerations: roots, clockOverride: at, logger: logger)
+    }
+
+    /// Every generation of both roots: generation 1 from the files `init` wrote, the later ones as
+    /// `root_generations` lists them (each file checked against the row).
+    static func loadRoots(home: SandboxHome, store: Store, config: CAConfiguration) throws -> [CertificateKind: [RootCA]] {
+        let later = try store.read { try $0.rootGenerations() }
+        var roots: [CertificateKind: [RootCA]] = [:]
         for kind in CertificateKind.allCases {
-            let pem = try String(contentsOf: home.rootCertificate(kind), encoding: .utf8)
-            let cert = try Certificate(pem: pem)
-            let key = try PrivateKey(pem: String(contentsOf: home.rootKey(kind), encoding: .utf8))
-            roots[kind] = RootCA(kind: kind, certificate: cert, key: key, pem: pem, fallbackAlternativeName: config.alternativeName)
+            let generations = [1] + later.filter { $0.kind == kind }.map(\.generation)
+            for generation in generations {
+                let pem = try String(contentsOf: home.rootCertificate(kind, generation: generation), encoding: .utf8)
+                let cert = try Certificate(pem: pem)
+                let key = try PrivateKey(pem: String(contentsOf: home.rootKey(kind, generation: generation), encoding: .utf8))
+                if let record = later.first(where: { $0.kind == kind && $0.generation == generation }), record.der != (try cert.der()) {
+                    throw SandboxError("corrupt", "\(home.rootCertificate(kind, generation: generation).path) is not the \(kind.rawValue) root of generation \(generation) the register holds")
+                }
+                roots[kind, default: []].append(RootCA(kind: kind, certificate: cert, key: key, pem: pem,
+                                                       fallbackAlternativeName: config.alternativeName, generation: generation))
+            }
         }
-        return Sandbox(home: home, store: store, config: config, table: table, roots: roots, clockOverride: at, logger: logger)
+        return roots
+    }
+
+    /// Reads the root generations again (a long-running `serve` after `ca rollover` in another
+    /// process). Returns whether they changed.
+    @discardableResult
+    public func reloadRoots() throws -> Bool {
+        let fresh = try Self.loadRoots(home: home, store: store, config: config)
+        rootLock.lock(); defer { rootLock.unlock() }
+        let before = storedGenerations.mapValues { $0.map(\.generation) }
+        guard fresh.mapValues({ $0.map(\.generation) }) != before else { return false }
+        storedGenerations = fresh
+        storedRoots = fresh.compactMapValues(\.last)
+        return true
     }
 
     /// Creates a sandbox: two self-signed RSA-2048 roots (signing, authentication) by the configuration.
@@ -109,12 +156,20 @@ public final class Sandbox: @unchecked Sendable {
         _ = try MunicipalityTable(json: tableData)
         let now = Date(timeIntervalSince1970: (at ?? Date()).timeIntervalSince1970.rounded(.down))
 
+        // `[roots] generations`: every generation at 00:00 JST of its day, the last no later than now.
+        let generationTimes = file.rootGenerationDates.isEmpty ? [now] : file.rootGenerationDates.map(\.startInTokyo)
+        if let last = generationTimes.last, last > now {
+            throw SandboxError.config("[roots] generations: \(ISOTime.display(last)) is after the time of init (\(ISOTime.display(now))); use --at to init later")
+        }
+
         let fm = FileManager.default
         try fm.createDirectory(at: home.url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // An existing folder keeps its mode otherwise; the home holds keys.
         try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: home.url.path)
         try fm.createDirectory(at: home.keysFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        var laterGenerations: [RootGenerationRecord] = []
         for kind in CertificateKind.allCases {
+            let now = generationTimes[0]
             // Leftovers of an init that died before creating the database are replaced.
             try? fm.removeItem(at: home.rootKey(kind))
             try? fm.removeItem(at: home.rootCertificate(kind))
@@ -132,6 +187,19 @@ public final class Sandbox: @unchecked Sendable {
             ).sign(with: key)
             try SandboxHome.writePrivate(Array(try key.pem().utf8), to: home.rootKey(kind))
             try SandboxHome.writePrivate(Array(try cert.pem().utf8), to: home.rootCertificate(kind))
+            var previous = cert
+            for (index, time) in generationTimes.enumerated().dropFirst() {
+                let generation = index + 1
+                try? fm.removeItem(at: home.rootKey(kind, generation: generation))
+                try? fm.removeItem(at: home.rootCertificate(kind, generation: generation))
+                let key = try PrivateKey.generateRSA(bits: 2048)
+                let next = try successorRoot(of: previous, key: key, at: time, validityYears: rootConfig.validityYears)
+                try SandboxHome.writePrivate(Array(try key.pem().utf8), to: home.rootKey(kind, generation: generation))
+                try SandboxHome.writePrivate(Array(try next.pem().utf8), to: home.rootCertificate(kind, generation: generation))
+                laterGenerations.append(RootGenerationRecord(kind: kind, generation: generation, der: try next.der(), createdAt: time,
+                                                             newWithOld: nil, oldWithNew: nil))
+                previous = next
+            }
         }
         try? fm.removeItem(at: home.municipalities)
         try SandboxHome.writePrivate(Array(tableData), to: home.municipalities)
@@ -146,8 +214,10 @@ public final class Sandbox: @unchecked Sendable {
             try store.write { tx in
                 try tx.setMeta("config", configJSON)
                 try tx.setMeta("created", ISOTime.storage(now))
+                for record in laterGenerations { try tx.insertRootGeneration(record) }
                 try Audit.append(tx, at: now, operation: "init", applicant: nil, residentID: nil, serials: [], fee: 0,
-                                 outcome: "ok", detail: "roots created from \(configFile.lastPathComponent)")
+                                 outcome: "ok", detail: "roots created from \(configFile.lastPathComponent)"
+                                    + (generationTimes.count > 1 ? ", \(generationTimes.count) generations each (\(file.rootGenerationDates.map(\.description).joined(separator: ", ")))" : ""))
             }
             try store.checkpoint()
         }

@@ -18,6 +18,14 @@ public struct SandboxHome: Sendable {
     public var keysFolder: URL { url.appendingPathComponent("keys") }
     public func rootKey(_ kind: CertificateKind) -> URL { keysFolder.appendingPathComponent("\(kind.rawValue)-root.key") }
     public func rootCertificate(_ kind: CertificateKind) -> URL { url.appendingPathComponent("\(kind.rawValue)-root.pem") }
+    /// A root generation's key and certificate: generation 1 is `sign-root.key` / `sign-root.pem` (what
+    /// `init` has always written), a later one `sign-root-g<N>.key` / `sign-root-g<N>.pem`.
+    public func rootKey(_ kind: CertificateKind, generation: Int) -> URL {
+        generation <= 1 ? rootKey(kind) : keysFolder.appendingPathComponent("\(kind.rawValue)-root-g\(generation).key")
+    }
+    public func rootCertificate(_ kind: CertificateKind, generation: Int) -> URL {
+        generation <= 1 ? rootCertificate(kind) : url.appendingPathComponent("\(kind.rawValue)-root-g\(generation).pem")
+    }
 
     public var exists: Bool { FileManager.default.fileExists(atPath: database.path) }
 

@@ -70,12 +70,15 @@ public struct CAConfiguration: Sendable, Codable, Hashable {
     public var effectiveOCSPURL: String { ocspURL ?? "\(trimmedBase)/ocsp" }
     var trimmedBase: String { publicBaseURL.hasSuffix("/") ? String(publicBaseURL.dropLast()) : publicBaseURL }
 
-    /// The HTTP URL of a root's full CRL.
-    public func fullCRLURL(kind: CertificateKind) -> String { "\(trimmedBase)/crl/\(kind.rawValue).crl" }
+    /// The HTTP URL of a root generation's full CRL (`[crl] distribution_point = "full"`).
+    public func fullCRLURL(kind: CertificateKind, generation: Int = 1) -> String {
+        "\(trimmedBase)/crl/" + CRLPaths.full(kind: kind, generation: generation)
+    }
 
-    /// The HTTP URL of a municipality's CRL partition.
-    public func crlURL(kind: CertificateKind, municipalityCode: String) -> String {
-        "\(trimmedBase)/crl/\(kind.rawValue)/\(municipalityCode).crl"
+    /// The HTTP URL of a municipality's CRL partition under the root generation that issues the
+    /// certificate (see `CRLPaths`).
+    public func crlURL(kind: CertificateKind, municipalityCode: String, generation: Int = 1) -> String {
+        "\(trimmedBase)/crl/" + CRLPaths.partition(kind: kind, municipalityCode: municipalityCode, generation: generation)
     }
 
 
@@ -106,4 +109,43 @@ public enum CRLPointMode: String, Sendable, Codable, Hashable, CaseIterable {
     /// The root's full CRL, which has no issuingDistributionPoint: for NSS, which refuses a CRL with a
     /// critical one. The DirName of the partition stays in the point.
     case full
+}
+
+/// Where each root generation's CRLs live under `/crl/` (and `crl generate --out`). Generation 1 keeps
+/// the paths its leaves have always named (`sign/<code>.crl`); a later generation's leaves name
+/// `sign-g<N>/<code>.crl`. The full CRL of the current generation is `sign.crl`; every generation's
+/// full CRL is also `sign-g<N>.crl` once there is more than one.
+public enum CRLPaths {
+    public static func partition(kind: CertificateKind, municipalityCode: String, generation: Int) -> String {
+        "\(folder(kind: kind, generation: generation))/\(municipalityCode).crl"
+    }
+
+    public static func folder(kind: CertificateKind, generation: Int) -> String {
+        generation <= 1 ? kind.rawValue : "\(kind.rawValue)-g\(generation)"
+    }
+
+    public static func full(kind: CertificateKind, generation: Int) -> String { "\(kind.rawValue)-g\(generation).crl" }
+    public static func current(kind: CertificateKind) -> String { "\(kind.rawValue).crl" }
+
+    /// What a path names: (kind, generation or nil for "current", municipality code or nil for the full CRL).
+    public static func parse(_ path: String) -> (kind: CertificateKind, generation: Int?, code: String?)? {
+        guard path.hasSuffix(".crl") else { return nil }
+        let parts = path.dropLast(4).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        func kindAndGeneration(_ s: String) -> (CertificateKind, Int?)? {
+            if let kind = CertificateKind(rawValue: s) { return (kind, nil) }
+            let pieces = s.split(separator: "-", maxSplits: 1).map(String.init)
+            guard pieces.count == 2, let kind = CertificateKind(rawValue: pieces[0]), pieces[1].hasPrefix("g"),
+                  let g = Int(pieces[1].dropFirst()), g >= 1, String(g) == String(pieces[1].dropFirst()) else { return nil }
+            return (kind, g)
+        }
+        switch parts.count {
+        case 1:
+            guard let (kind, g) = kindAndGeneration(parts[0]) else { return nil }
+            return (kind, g, nil)
+        case 2:
+            guard let (kind, g) = kindAndGeneration(parts[0]), !parts[1].isEmpty, g != 1 else { return nil }
+            return (kind, g ?? 1, parts[1])
+        default: return nil
+        }
+    }
 }

@@ -83,9 +83,10 @@ public enum CertificateProfile {
 
     /// The DER DistributionPointName of a municipality's partition (fullName: DirName and HTTP URL),
     /// which the partition CRL's issuingDistributionPoint must repeat exactly.
-    public static func crlPartitionPointName(kind: CertificateKind, config: CAConfiguration, locality: Locality) -> [UInt8] {
+    /// `generation`: the root generation that issues the certificates (its partitions have URLs of their own).
+    public static func crlPartitionPointName(kind: CertificateKind, config: CAConfiguration, locality: Locality, generation: Int = 1) -> [UInt8] {
         let names = [directoryName(crlPartitionName(root: config.root(kind), locality: locality)),
-                     uniformResourceIdentifier(config.crlURL(kind: kind, municipalityCode: locality.municipality.code))]
+                     uniformResourceIdentifier(config.crlURL(kind: kind, municipalityCode: locality.municipality.code, generation: generation))]
         return DER.explicit(0, names.flatMap { $0 })   // [0] fullName, IMPLICIT GeneralNames
     }
 
@@ -96,7 +97,7 @@ public enum CertificateProfile {
     /// from the root certificate so that the two agree whatever configuration made the root.
     public static func leafExtensions(kind: CertificateKind, config: CAConfiguration, resident: Resident,
                                       subjectKeyIdentifier: [UInt8], authorityKeyIdentifier: [UInt8],
-                                      issuerAlternativeName: [UInt8]) -> [CertificateExtension] {
+                                      issuerAlternativeName: [UInt8], rootGeneration: Int = 1) -> [CertificateExtension] {
         let root = config.root(kind)
         var list: [CertificateExtension] = []
         let usage: Set<Int> = kind == .sign ? [digitalSignature, nonRepudiation] : [digitalSignature]
@@ -108,8 +109,8 @@ public enum CertificateProfile {
         list.append(CertificateExtension(oid: OID.issuerAltName, critical: false, value: issuerAlternativeName))
         let point = config.crlDistributionPoint == .full
             ? DER.explicit(0, directoryName(crlPartitionName(root: config.root(kind), locality: resident.locality))
-                              + uniformResourceIdentifier(config.fullCRLURL(kind: kind)))
-            : crlPartitionPointName(kind: kind, config: config, locality: resident.locality)
+                              + uniformResourceIdentifier(config.fullCRLURL(kind: kind, generation: rootGeneration)))
+            : crlPartitionPointName(kind: kind, config: config, locality: resident.locality, generation: rootGeneration)
         list.append(CertificateExtension(oid: OID.crlDistributionPoints, critical: false,
                                          value: DER.sequence([DER.sequence([DER.explicit(0, point)])])))
         if config.ocspInCertificates {
@@ -181,5 +182,22 @@ extension CertificateProfile {
             out[key] = String(decoding: inner.contents, as: UTF8.self)
         }
         return out.isEmpty ? nil : out
+    }
+}
+
+extension CertificateProfile {
+    /// A link certificate between two root generations (NewWithOld: the new key certified by the old
+    /// root; OldWithNew: the old key by the new root), as RFC 4210 §4.4 describes for a root key
+    /// update: the root's subject as both subject and issuer, keyUsage keyCertSign+cRLSign,
+    /// basicConstraints CA:TRUE, authorityKeyIdentifier of the signing generation, subjectKeyIdentifier
+    /// of the certified one. J-LIS publishes none for JPKI; the sandbox makes them only when asked.
+    public static func rootLinkExtensions(subjectKeyIdentifier: [UInt8], authorityKeyIdentifier: [UInt8]) -> [CertificateExtension] {
+        [
+            CertificateExtension(oid: OID.keyUsage, critical: true, value: DER.namedBits([keyCertSign, cRLSign])),
+            CertificateExtension(oid: OID.basicConstraints, critical: true, value: DER.sequence([DER.bool(true)])),
+            CertificateExtension(oid: OID.authorityKeyIdentifier, critical: false,
+                                 value: DER.sequence([DER.node(DER.context(0, constructed: false), authorityKeyIdentifier)])),
+            CertificateExtension(oid: OID.subjectKeyIdentifier, critical: false, value: DER.octets(subjectKeyIdentifier)),
+        ]
     }
 }

@@ -20,7 +20,8 @@ struct InitCommand: ParsableCommand {
             return InitResource(home: sandbox.home.url.path, roots: CertificateKind.allCases.map { kind in
                 let root = sandbox.root(kind)
                 return RootResource(kind: kind.rawValue, subject: root.certificate.subjectText, serial: root.certificate.serialHex,
-                                    notAfter: root.certificate.notAfter, file: sandbox.home.rootCertificate(kind).path)
+                                    notAfter: root.certificate.notAfter, file: sandbox.home.rootCertificate(kind, generation: root.generation).path,
+                                    generations: sandbox.rootGenerations[kind]?.count ?? 1)
             })
         }
     }
@@ -203,10 +204,15 @@ struct ExportCommand: ParsableCommand {
 }
 
 struct CACommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ca", abstract: "The sandbox's root certificates.", subcommands: [Export.self])
+    static let configuration = CommandConfiguration(commandName: "ca", abstract: "The sandbox's root certificates and their generations.",
+                                                    subcommands: [Export.self, Rollover.self])
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write sign-root.pem and auth-root.pem to a folder.")
+        static let configuration = CommandConfiguration(
+            abstract: "Write the roots to a folder: every generation, the link certificates, and bundles.",
+            discussion: """
+            sign-root.pem and auth-root.pem are the current generation of each root (the one that issues);             sign-root-g1.pem, sign-root-g2.pem, … every generation (they share one subject: tell them apart by key);             sign-roots.pem, auth-roots.pem and roots-bundle.pem every generation, oldest first;             sign-root-g2-by-g1.pem and the like the link certificates of `ca rollover --link`.             The roots' private keys never leave the sandbox home.
+            """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "Folder to write into (created if missing).") var out: String
 
@@ -214,13 +220,31 @@ struct CACommand: ParsableCommand {
             try global.run {
                 let sandbox = try global.openSandbox()
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                let folder = URL(fileURLWithPath: out)
                 var files: [String: String] = [:]
+                var generations: [RootGenerationResource] = []
                 for kind in CertificateKind.allCases {
-                    let path = URL(fileURLWithPath: out).appendingPathComponent("\(kind.rawValue)-root.pem").path
+                    let path = folder.appendingPathComponent("\(kind.rawValue)-root.pem").path
                     try writeFile(Array(sandbox.root(kind).pem.utf8), to: path, mode: 0o644)
                     files[kind.rawValue] = path
+                    let all = sandbox.rootGenerations[kind] ?? []
+                    for root in all {
+                        let file = folder.appendingPathComponent("\(kind.rawValue)-root-g\(root.generation).pem").path
+                        try writeFile(Array(root.pem.utf8), to: file, mode: 0o644)
+                        generations.append(RootGenerationResource(root, current: root.generation == all.last?.generation, file: file))
+                    }
+                    try writeFile(Array(all.map(\.pem).joined().utf8), to: folder.appendingPathComponent("\(kind.rawValue)-roots.pem").path, mode: 0o644)
                 }
-                return ["roots": files]
+                let bundle = folder.appendingPathComponent("roots-bundle.pem").path
+                try writeFile(Array(sandbox.allRoots.map(\.pem).joined().utf8), to: bundle, mode: 0o644)
+                var links: [RootLinkResource] = []
+                for link in try sandbox.rootLinks() {
+                    let file = folder.appendingPathComponent("\(link.kind.rawValue)-root-g\(link.subject)-by-g\(link.issuer).pem").path
+                    try writeFile(Array(try link.certificate.pem().utf8), to: file, mode: 0o644)
+                    links.append(RootLinkResource(kind: link.kind.rawValue, subjectGeneration: link.subject, issuerGeneration: link.issuer,
+                                                  serial: link.certificate.serialHex, file: file))
+                }
+                return RootsExportResource(roots: files, generations: generations, bundle: bundle, links: links)
             }
         }
     }

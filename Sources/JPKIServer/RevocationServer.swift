@@ -166,6 +166,10 @@ public struct RevocationServer: Sendable {
                     return Self.pem(pem)
                 }
             }
+            // Every root generation (after a rollover): sign-root-g1.pem, sign-root-g2.pem, …
+            for root in service.sandbox.allRoots where file == "\(root.kind.rawValue)-root-g\(root.generation).pem" {
+                return Self.pem(root.pem)
+            }
             // Only the names above exist: nothing else under the home, keys above all, is ever served.
             throw HTTPError(.notFound, message: "/ca/sign-root.pem and /ca/auth-root.pem are the roots")
         }

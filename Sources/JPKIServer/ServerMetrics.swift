@@ -92,6 +92,7 @@ public final class ServerMetrics: @unchecked Sendable {
     }
 
     static func labels(_ crl: PublishedCRL) -> String {
-        "kind=\"\(crl.kind.rawValue)\",scope=\"\(crl.municipalityCode ?? "full")\""
+        // A root generation after the first adds its number (a one-generation sandbox's labels are unchanged).
+        "kind=\"\(crl.kind.rawValue)\",scope=\"\(crl.municipalityCode ?? "full")\"" + (crl.generation > 1 ? ",generation=\"\(crl.generation)\"" : "")
     }
 }

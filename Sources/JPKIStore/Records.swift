@@ -37,14 +37,16 @@ public struct CertificateRecord: Sendable, Hashable {
     /// RFC 5280 reason name (`keyCompromise`, `certificateHold`, …).
     public var reason: String?
     public let issuedAt: Date
+    /// The root generation that issued it (1 unless the root was rolled over; `ca rollover`).
+    public let rootGeneration: Int
 
     public init(serial: String, kind: CertificateKind, cardID: Int64, residentID: Int64, municipalityCode: String, notBefore: Date,
                 notAfter: Date, der: [UInt8], keyPEM: String, pin: PINHash, pinFailures: Int, state: State, revokedAt: Date?,
-                reason: String?, issuedAt: Date) {
+                reason: String?, issuedAt: Date, rootGeneration: Int = 1) {
         self.serial = serial; self.kind = kind; self.cardID = cardID; self.residentID = residentID
         self.municipalityCode = municipalityCode; self.notBefore = notBefore; self.notAfter = notAfter; self.der = der
         self.keyPEM = keyPEM; self.pin = pin; self.pinFailures = pinFailures; self.state = state; self.revokedAt = revokedAt
-        self.reason = reason; self.issuedAt = issuedAt
+        self.reason = reason; self.issuedAt = issuedAt; self.rootGeneration = rootGeneration
     }
 
     /// What a relying party sees at `now`: `good`, `revoked`, `suspended`, `expired` (or `notYetValid`

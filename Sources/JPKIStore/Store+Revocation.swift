@@ -11,6 +11,8 @@ public struct RevocationStatusRecord: Sendable, Hashable {
     /// Seconds since 1970 of the revocation or suspension.
     public let revokedAt: Int64?
     public let reason: String?
+    /// The root generation that issued it.
+    public let generation: Int
 }
 
 extension Store {
@@ -70,19 +72,22 @@ public final class ChangeProbe: @unchecked Sendable {
 extension Transaction {
     // MARK: CRL numbers
 
-    static func crlNumberKey(_ kind: CertificateKind) -> String { "crl.\(kind.rawValue).number" }
+    /// Generation 1 keeps the key it always had; each later generation counts on its own.
+    static func crlNumberKey(_ kind: CertificateKind, generation: Int = 1) -> String {
+        generation <= 1 ? "crl.\(kind.rawValue).number" : "crl.\(kind.rawValue).g\(generation).number"
+    }
 
     /// Reserves `count` consecutive cRLNumbers for the root of `kind` and returns the first. The
     /// caller commits this before any CRL with these numbers leaves the process, so a crash can
     /// waste numbers but never hand one out twice.
-    public func allocateCRLNumbers(kind: CertificateKind, count: Int) throws -> Int {
-        let last = try meta(Self.crlNumberKey(kind)).flatMap { Int($0) } ?? 0
-        try setMeta(Self.crlNumberKey(kind), String(last + count))
+    public func allocateCRLNumbers(kind: CertificateKind, generation: Int = 1, count: Int) throws -> Int {
+        let last = try meta(Self.crlNumberKey(kind, generation: generation)).flatMap { Int($0) } ?? 0
+        try setMeta(Self.crlNumberKey(kind, generation: generation), String(last + count))
         return last + 1
     }
 
-    public func lastCRLNumber(kind: CertificateKind) throws -> Int {
-        try meta(Self.crlNumberKey(kind)).flatMap { Int($0) } ?? 0
+    public func lastCRLNumber(kind: CertificateKind, generation: Int = 1) throws -> Int {
+        try meta(Self.crlNumberKey(kind, generation: generation)).flatMap { Int($0) } ?? 0
     }
 
     // MARK: Revoked certificates
@@ -91,14 +96,14 @@ extension Transaction {
     /// revocation time (storage text), RFC 5280 reason name and municipality code, as UTF-8 bytes
     /// valid only during the call. Streams from the covering index `certificates_crl` straight off
     /// SQLite's row buffer: a million rows never sit in memory, and no object is made per row.
-    public func forEachRevoked(kind: CertificateKind,
+    public func forEachRevoked(kind: CertificateKind, generation: Int = 1,
                                _ body: (_ serial: UnsafeRawBufferPointer, _ revokedAt: UnsafeRawBufferPointer?,
                                         _ reason: UnsafeRawBufferPointer?, _ municipality: UnsafeRawBufferPointer) throws -> Void) throws {
         let statement = try db.cachedStatement(sql: """
             SELECT serial, revoked_at, reason, municipality_code FROM certificates INDEXED BY certificates_crl
-            WHERE kind = ? AND state IN ('revoked', 'hold')
+            WHERE kind = ? AND root_generation = ? AND state IN ('revoked', 'hold')
             """)
-        try statement.setArguments([kind.rawValue])
+        try statement.setArguments([kind.rawValue, generation])
         let s = statement.sqliteStatement
         defer { sqlite3_reset(s) }
         @inline(__always) func column(_ i: Int32) -> UnsafeRawBufferPointer? {
@@ -117,25 +122,26 @@ extension Transaction {
     }
 
     /// How many certificates of `kind` are revoked or suspended (to size a CRL before building it).
-    public func revokedCount(kind: CertificateKind) throws -> Int {
+    public func revokedCount(kind: CertificateKind, generation: Int = 1) throws -> Int {
         try Int.fetchOne(db, sql: """
-            SELECT COUNT(*) FROM certificates INDEXED BY certificates_crl WHERE kind = ? AND state IN ('revoked', 'hold')
-            """, arguments: [kind.rawValue]) ?? 0
+            SELECT COUNT(*) FROM certificates INDEXED BY certificates_crl WHERE kind = ? AND root_generation = ? AND state IN ('revoked', 'hold')
+            """, arguments: [kind.rawValue, generation]) ?? 0
     }
 
     /// The municipality codes of certificates of `kind` (each names a CRL partition).
-    public func municipalityCodes(kind: CertificateKind) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT DISTINCT municipality_code FROM certificates WHERE kind = ? ORDER BY 1", arguments: [kind.rawValue])
+    public func municipalityCodes(kind: CertificateKind, generation: Int = 1) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT DISTINCT municipality_code FROM certificates WHERE kind = ? AND root_generation = ? ORDER BY 1",
+                            arguments: [kind.rawValue, generation])
     }
 
     /// The status of one certificate, or nil when no certificate has this serial.
     public func revocationStatus(serial: String) throws -> RevocationStatusRecord? {
-        let statement = try db.cachedStatement(sql: "SELECT serial, kind, state, revoked_at, reason FROM certificates WHERE serial = ?")
+        let statement = try db.cachedStatement(sql: "SELECT serial, kind, state, revoked_at, reason, root_generation FROM certificates WHERE serial = ?")
         guard let row = try Row.fetchOne(statement, arguments: [serial]) else { return nil }
         let revokedAt: String? = row[3]
         return RevocationStatusRecord(serial: row[0], kind: CertificateKind(rawValue: row[1]) ?? .auth,
                                       state: CertificateRecord.State(rawValue: row[2]) ?? .revoked,
-                                      revokedAt: revokedAt.flatMap(StoredTime.seconds), reason: row[4])
+                                      revokedAt: revokedAt.flatMap(StoredTime.seconds), reason: row[4], generation: row[5])
     }
 
     // MARK: Status log

@@ -90,6 +90,7 @@ public final class Store: Sendable {
         }
         registerRequestMigration(&m)
         registerRevocationMigration(&m)
+        registerRootGenerationMigration(&m)
         registerTokenMigration(&m)
         return m
     }
@@ -191,6 +192,7 @@ public struct Transaction {
                              ISOTime.storage(c.notBefore), ISOTime.storage(c.notAfter), Data(c.der), c.keyPEM,
                              Data(c.pin.salt), Data(c.pin.hash), c.pin.iterations, c.pinFailures, c.state.rawValue,
                              c.revokedAt.map(ISOTime.storage), c.reason, ISOTime.storage(c.issuedAt)])
+        try setRootGeneration(serial: c.serial, c.rootGeneration)
     }
 
     public func certificate(serial: String) throws -> CertificateRecord? {
@@ -240,7 +242,7 @@ public struct Transaction {
             pin: PINHash(salt: [UInt8](row["pin_salt"] as Data), hash: [UInt8](row["pin_hash"] as Data), iterations: row["pin_iterations"]),
             pinFailures: row["pin_failures"], state: CertificateRecord.State(rawValue: row["state"]) ?? .revoked,
             revokedAt: try (row["revoked_at"] as String?).map(storedDate), reason: row["reason"],
-            issuedAt: try storedDate(row["issued_at"]))
+            issuedAt: try storedDate(row["issued_at"]), rootGeneration: row["root_generation"] ?? 1)
     }
 
     // MARK: audit

@@ -13,6 +13,9 @@ public struct CertificateTemplate: Sendable {
     /// encoding `issuer` (a leaf's issuer must be byte-identical to its root's subject).
     public var issuerDER: [UInt8]?
     public var subject: DistinguishedName
+    /// The subject's Name exactly as given; when set, it is used instead of encoding `subject` (a new
+    /// root generation repeats its predecessor's subject byte for byte).
+    public var subjectDER: [UInt8]?
     /// DER SubjectPublicKeyInfo (ignored when `subjectKeyPair` is given).
     public var subjectPublicKey: [UInt8]
     /// The subject's key pair, when the caller holds it: its public half is used as is, saving a
@@ -52,7 +55,8 @@ public struct CertificateTemplate: Sendable {
 
         let issuerName: X509Name
         if let issuerDER { issuerName = try X509Name(der: issuerDER) } else { issuerName = try X509Name(issuer) }
-        let subjectName = try X509Name(subject)
+        let subjectName: X509Name
+        if let subjectDER { subjectName = try X509Name(der: subjectDER) } else { subjectName = try X509Name(subject) }
         try check(X509_set_issuer_name(x, issuerName.pointer), "X509_set_issuer_name")
         try check(X509_set_subject_name(x, subjectName.pointer), "X509_set_subject_name")
 

@@ -105,7 +105,7 @@ import Testing
         let init_ = try home.cli(["init", "--config", try home.config(port: port).path, "--json"])
         #expect(init_.status == 0, "\(init_.stderr)")
         var residents: [Int] = []
-        for i in 0..<3 { residents.append(try home.addResident(name: "山田 太郎\(["一", "二", "三"][i])", at: TokyoToday.text)) }
+        for i in 0..<3 { residents.append(try home.addResident(name: "山田 太郎\(["一", "二", "三"][i])", at: TokyoDay.today)) }
         var kills = 0, serverKills = 0, stalledStarts = 0
         /// Starts `serve`, killing and restarting a start-up that stalls; nil after `attempts` stalls in a row.
         func startServer(attempts: Int) throws -> Server? {
@@ -235,16 +235,5 @@ import Testing
         let audit = try home.cli(["audit", "verify", "--json"])
         #expect(audit.status == 0, "audit verify: \(audit.stdout)\(audit.stderr)")
         #expect(try query(home, "PRAGMA integrity_check") == ["ok"])
-    }
-}
-
-private enum TokyoToday {
-    /// Today in Tokyo, as the CLI's `--at` takes it.
-    static var text: String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "Asia/Tokyo")
-        f.dateFormat = "yyyy-MM-dd"
-        return f.string(from: Date())
     }
 }

@@ -146,8 +146,9 @@ struct RelyingPartyTests {
     }
 }
 
+/// Today in Asia/Tokyo, as the CLI's `--at` takes it (for residents registered "now", when the server
+/// runs on real time).
 enum TokyoDay {
-    /// Today in Asia/Tokyo, YYYY-MM-DD (for residents registered "now", when the server runs on real time).
     static var today: String {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Validate a certificate with pyhanko-certvalidator, fetching revocation information over HTTP
 from the URLs in the certificate (its OCSP responder and CRL distribution point).
+Every --root file may hold several PEM certificates (a bundle of root generations sharing one
+subject); all of them are trust anchors.
 
 Usage (run with the venv's interpreter, $JPKI_SANDBOX_VENV/bin/python):
 
-    certvalidator_check.py --cert LEAF --root ROOT [--policy hard-fail|both|ocsp|crl]
+    certvalidator_check.py --cert LEAF --root ROOT [--root ROOT ...] [--policy hard-fail|both|ocsp|crl]
                            [--usage digital_signature ...]
 
 --policy hard-fail is certvalidator's legacy hard-fail mode (revocation information must be
@@ -42,16 +44,17 @@ async def check(args):
         RevocationCheckingRule,
     )
 
-    def load(path):
+    def load_all(path):
         data = open(path, "rb").read()
         if pem.detect(data):
-            _, _, data = pem.unarmor(data)
-        return x509.Certificate.load(data)
+            return [x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
+        return [x509.Certificate.load(data)]
 
-    leaf, root = load(args.cert), load(args.root)
+    leaf = load_all(args.cert)[0]
+    roots = [cert for path in args.root for cert in load_all(path)]
     backend = AIOHttpFetcherBackend(per_request_timeout=10)
     if args.policy == "hard-fail":
-        context = ValidationContext(trust_roots=[root], allow_fetching=True, revocation_mode="hard-fail",
+        context = ValidationContext(trust_roots=roots, allow_fetching=True, revocation_mode="hard-fail",
                                     fetcher_backend=backend)
     else:
         rule = {
@@ -61,7 +64,7 @@ async def check(args):
         }[args.policy]
         policy = CertRevTrustPolicy(RevocationCheckingPolicy(ee_certificate_rule=rule,
                                                              intermediate_ca_cert_rule=rule))
-        context = ValidationContext(trust_roots=[root], allow_fetching=True, revinfo_policy=policy,
+        context = ValidationContext(trust_roots=roots, allow_fetching=True, revinfo_policy=policy,
                                     fetcher_backend=backend)
     validator = CertificateValidator(leaf, validation_context=context)
     result = {"valid": False, "revoked": False, "error": None, "errorType": None}
@@ -82,7 +85,7 @@ async def check(args):
 def main(argv):
     p = argparse.ArgumentParser(description="pyhanko-certvalidator revocation check printing JSON")
     p.add_argument("--cert", required=True)
-    p.add_argument("--root", required=True)
+    p.add_argument("--root", required=True, action="append")
     p.add_argument("--policy", default="hard-fail", choices=["hard-fail", "both", "ocsp", "crl"])
     p.add_argument("--usage", nargs="*", default=["digital_signature"])
     args = p.parse_args(argv)

@@ -83,6 +83,8 @@ public struct CertificateResource: Codable, Sendable, Equatable {
     public var issuer: String?
     public var pinTriesLeft: Int?
     public var locked: Bool?
+    /// The root generation that issued it (1 until a `ca rollover`).
+    public var rootGeneration: Int?
     public var pem: String?
 
     /// The summary: serial, kind, status (at `now`), reason, dates, card and resident.
@@ -106,6 +108,7 @@ public struct CertificateResource: Codable, Sendable, Equatable {
         issuer = cert.issuerText
         pinTriesLeft = max(0, PINPolicy.maxFailures(c.kind) - c.pinFailures)
         locked = c.locked
+        rootGeneration = c.rootGeneration
         pem = try cert.pem()
     }
 }

@@ -353,8 +353,11 @@ public struct RootResource: Codable, Sendable, Equatable {
     public var serial: String
     public var notAfter: String
     public var file: String
-    public init(kind: String, subject: String, serial: String, notAfter: Date, file: String) {
+    /// How many generations of this root the sandbox has (`[roots] generations`, `ca rollover`).
+    public var generations: Int
+    public init(kind: String, subject: String, serial: String, notAfter: Date, file: String, generations: Int = 1) {
         self.kind = kind; self.subject = subject; self.serial = serial; self.notAfter = display(notAfter); self.file = file
+        self.generations = generations
     }
 }
 
@@ -368,13 +371,15 @@ public struct InitResource: Codable, Sendable, Equatable {
 public struct CRLFileResource: Codable, Sendable, Equatable {
     public var kind: String
     public var scope: String
+    /// The root generation that signed it.
+    public var generation: Int
     public var file: String
     public var number: Int
     public var entries: Int
     public var thisUpdate: String
     public var nextUpdate: String
-    public init(kind: String, scope: String, file: String, number: Int, entries: Int, thisUpdate: Date, nextUpdate: Date) {
-        self.kind = kind; self.scope = scope; self.file = file; self.number = number; self.entries = entries
+    public init(kind: String, scope: String, generation: Int = 1, file: String, number: Int, entries: Int, thisUpdate: Date, nextUpdate: Date) {
+        self.kind = kind; self.scope = scope; self.generation = generation; self.file = file; self.number = number; self.entries = entries
         self.thisUpdate = display(thisUpdate); self.nextUpdate = display(nextUpdate)
     }
 }

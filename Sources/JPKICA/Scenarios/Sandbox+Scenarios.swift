@@ -56,7 +56,7 @@ extension Sandbox {
     /// This sandbox acting at a fixed instant: the same register, roots and key source, another clock.
     /// Scenarios make their past steps through it, without moving the shared clock.
     func acting(at instant: Date) -> Sandbox {
-        let other = Sandbox(home: home, store: store, config: config, table: table, roots: roots, clockOverride: instant, logger: logger)
+        let other = Sandbox(home: home, store: store, config: config, table: table, rootGenerations: rootGenerations, clockOverride: instant, logger: logger)
         other.keySource = keySource
         return other
     }
@@ -287,7 +287,7 @@ extension Sandbox {
         case let other: v.verdict = other
         }
         if v.verdict == "revoked" { v.revokedAt = record.revokedAt.map(ISOTime.display) }
-        if case .revoked(_, let code) = RevocationService.status(status, kind: record.kind, serial: record.serial, responder: nil).0 {
+        if case .revoked(_, let code) = RevocationService.status(status, kind: record.kind, generation: record.rootGeneration, serial: record.serial, responder: nil).0 {
             v.ocsp = "revoked"
             v.ocspReason = RevocationReason.allCases.first { $0.code == code }?.rawValue
         }
