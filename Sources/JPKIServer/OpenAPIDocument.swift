@@ -2322,6 +2322,10 @@ enum OpenAPIDocument {
           "locked": {
             "type": "boolean"
           },
+          "rootGeneration": {
+            "type": "integer",
+            "description": "the root generation that issued it (after a rollover)"
+          },
           "pem": {
             "type": "string"
           }
