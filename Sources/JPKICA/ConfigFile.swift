@@ -50,6 +50,13 @@ public struct ConfigFile: Sendable {
             return s
         }
 
+        /// `[phone]` settings start from the defaults.
+        func with(_ phone: PhoneConfiguration?, _ change: (inout PhoneConfiguration) -> Void) -> PhoneConfiguration {
+            var p = phone ?? .defaults
+            change(&p)
+            return p
+        }
+
         for (table, entries) in tables {
             for (key, value) in entries {
                 let full = table.isEmpty ? key : "\(table).\(key)"
@@ -94,6 +101,16 @@ public struct ConfigFile: Sendable {
                     }
                     guard (1...20).contains(dates.count) else { throw .config("\(full) must list 1 to 20 dates") }
                     generationDates = dates
+                case "phone.sign_policy_oid": let v = try oid(value, full); config.phone = with(config.phone) { $0.signPolicyOID = v }
+                case "phone.auth_policy_oid": let v = try oid(value, full); config.phone = with(config.phone) { $0.authPolicyOID = v }
+                case "phone.on_card_suspend":
+                    let text = try string(value, full)
+                    guard let v = PhoneConfiguration.OnCardSuspend(rawValue: text) else { throw .config("\(full) must be \"keep\" or \"hold\", not \"\(text)\"") }
+                    config.phone = with(config.phone) { $0.onCardSuspend = v }
+                case "phone.on_card_renewal":
+                    let text = try string(value, full)
+                    guard let v = PhoneConfiguration.OnCardRenewal(rawValue: text) else { throw .config("\(full) must be \"revoke\" or \"keep\", not \"\(text)\"") }
+                    config.phone = with(config.phone) { $0.onCardRenewal = v }
                 default:
                     throw .config("\(path.lastPathComponent): unknown setting \(full); see the comments in ca-config/sandbox.toml for the settings there are")
                 }

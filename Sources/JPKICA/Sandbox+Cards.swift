@@ -42,7 +42,9 @@ extension Sandbox {
 
     /// Makes a certificate (new key pair, signed leaf) ready to store; nothing is written.
     /// Key generation and signing happen outside any transaction: they are the slow part.
-    func mint(_ kind: CertificateKind, resident: Resident, cardID: Int64, pin: PINHash, notBefore: Date, limit: LastValidDay) throws -> CertificateRecord {
+    /// `form` android or iphone makes a smartphone certificate (the phone policy OID), for `phoneID`.
+    func mint(_ kind: CertificateKind, resident: Resident, cardID: Int64, pin: PINHash, notBefore: Date, limit: LastValidDay,
+              form: CertificateForm = .card, phoneID: Int64? = nil) throws -> CertificateRecord {
         let root = root(kind)
         guard notBefore >= root.certificate.notBefore else {
             throw SandboxError.refused("the sandbox clock (\(ISOTime.display(notBefore))) is before the \(kind.rawValue) root was created (\(ISOTime.display(root.certificate.notBefore))); a certificate cannot predate its issuer")
@@ -62,14 +64,14 @@ extension Sandbox {
             subjectKeyPair: key,
             extensions: CertificateProfile.leafExtensions(kind: kind, config: config, resident: resident,
                                                           subjectKeyIdentifier: ski, authorityKeyIdentifier: root.keyIdentifier,
-                                                          issuerAlternativeName: root.alternativeName, rootGeneration: root.generation))
+                                                          issuerAlternativeName: root.alternativeName, rootGeneration: root.generation, form: form))
         template.issuerDER = root.subjectDER
         let cert = try template.sign(with: root.key)
         return CertificateRecord(
             serial: serial.hexString, kind: kind, cardID: cardID, residentID: resident.id,
             municipalityCode: resident.locality.municipality.code, notBefore: notBefore, notAfter: limit.notAfter,
             der: try cert.der(), keyPEM: try key.pem(), pin: pin, pinFailures: 0, state: .issued, revokedAt: nil, reason: nil,
-            issuedAt: notBefore, rootGeneration: root.generation)
+            issuedAt: notBefore, rootGeneration: root.generation, form: form, phoneID: phoneID)
     }
 
     /// The window's checks on who applies, shared by every operation on a resident.
@@ -150,6 +152,7 @@ extension Sandbox {
                     try tx.setCertificateState(cert.serial, .revoked, reason: RevocationReason.superseded.rawValue, at: now)
                     revoked.append(cert.serial)
                 }
+                revoked += try cardRenewalReachesPhones(tx, cardID: old.id, kinds: [.sign, .auth], at: now)
                 try tx.setCardStatus(old.id, .revoked, at: now)
             }
             let card = try tx.insertCard(residentID: resident.id, issuedAt: now, notAfter: cardLimit.notAfter)
@@ -180,6 +183,6 @@ extension CertificateRecord {
     func onCard(_ id: Int64) -> CertificateRecord {
         CertificateRecord(serial: serial, kind: kind, cardID: id, residentID: residentID, municipalityCode: municipalityCode,
                           notBefore: notBefore, notAfter: notAfter, der: der, keyPEM: keyPEM, pin: pin, pinFailures: pinFailures,
-                          state: state, revokedAt: revokedAt, reason: reason, issuedAt: issuedAt, rootGeneration: rootGeneration)
+                          state: state, revokedAt: revokedAt, reason: reason, issuedAt: issuedAt, rootGeneration: rootGeneration, form: form, phoneID: phoneID)
     }
 }

@@ -32,6 +32,9 @@ extension Sandbox {
         let record = try certificate(serial: text)
         try checkApplicant(applicant, resident: try resident(id: record.residentID), today: LocalDate(try now()), operation: "cert.revoke")
         if reason == .certificateHold {
+            if record.form.isPhone, let phone = record.phoneID {
+                throw SandboxError.invalid("certificateHold is a suspension of the whole phone: use `jpki-sandbox phone suspend \(phone)`")
+            }
             throw SandboxError.invalid("certificateHold is a suspension of the whole card: use `jpki-sandbox card suspend \(record.cardID)`")
         }
         if record.state == .revoked {
@@ -45,6 +48,7 @@ extension Sandbox {
             }
             try tx.setCertificateState(record.serial, .revoked, reason: reason.rawValue, at: now)
             try tx.setRevocationEvent(record.serial, request.event)
+            if let phone = record.phoneID { try settlePhone(tx, phoneID: phone, reason: reason.rawValue, at: now) }
             try Audit.append(tx, at: now, operation: "cert.revoke", applicant: applicant.rawValue, residentID: record.residentID,
                              serials: [record.serial], fee: 0, outcome: "ok", detail: reason.rawValue + (request.event.map { " (\($0))" } ?? ""))
             return try tx.certificate(serial: record.serial)!
@@ -79,6 +83,8 @@ extension Sandbox {
                 if state == .revoked { try tx.setRevocationEvent(cert.serial, event) }
                 changed.append(cert.serial)
             }
+            // The phones issued from the card (Sandbox+Phone.swift says what follows the card).
+            changed += try cardChangeReachesPhones(tx, card: card, to: status, at: now, event: event, transition: transition)
             try tx.setCardStatus(card.id, status, at: now)
             try Audit.append(tx, at: now, operation: operation, applicant: applicant.rawValue, residentID: card.residentID,
                              serials: changed, fee: 0, outcome: "ok", detail: detail)

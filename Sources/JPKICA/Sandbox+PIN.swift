@@ -84,6 +84,11 @@ extension Sandbox {
     public func resetPIN(serial: String, new: String, applicant: Applicant = .self) throws -> PINResult {
         let record = try certificate(serial: serial)
         let resident = try resident(id: record.residentID)
+        if record.form.isPhone, let phone = record.phoneID {
+            // A phone PIN is reset from the phone with the card and its signing PIN (digest [high]).
+            throw refusal("pin.reset", applicant: applicant, residentID: record.residentID, serials: [record.serial],
+                          "\(record.serial) is a smartphone certificate: its PIN is reset with the card, `phone reset-pin \(phone) --kind \(record.kind.rawValue) --card-sign-pin P --new-pin N`")
+        }
         try checkApplicant(applicant, resident: resident, today: LocalDate(try now()), operation: "pin.reset")
         try PINPolicy.validate(new, for: record.kind)
         let hash = try hashPIN(new)

@@ -33,6 +33,10 @@ extension Sandbox {
         let now = try now()
         let today = LocalDate(now)
         try checkApplicant(applicant, resident: resident, today: today, operation: "cert.renew")
+        if old.form.isPhone {
+            throw refusal("cert.renew", applicant: applicant, residentID: old.residentID, serials: [old.serial],
+                          "certificate \(old.serial) is a smartphone certificate (phone \(old.phoneID.map(String.init) ?? "?")); it is not renewed at the window: apply again from the phone with `phone issue --card \(old.cardID)`")
+        }
         guard old.state == .issued else {
             throw refusal("cert.renew", applicant: applicant, residentID: old.residentID, serials: [old.serial],
                           "certificate \(old.serial) is \(old.status(at: now)); a revoked or suspended certificate is not renewed (apply for a new one with `cert issue --card \(old.cardID) --kind \(old.kind.rawValue)`, or resume the card)")
@@ -84,12 +88,14 @@ extension Sandbox {
         let lostBefore = old == nil && operation == "cert.issue" ? try store.read { try $0.certificateLostBefore(cardID: card.id, kind: kind) } : false
         let fee = lostBefore ? WindowRule.certificateReissueAfterLoss : 0
         let result = try store.write { tx in
+            var phoneRevoked: [String] = []
             if let old {
                 try tx.setCertificateState(old.serial, .revoked, reason: RevocationReason.superseded.rawValue, at: now)
+                phoneRevoked = try cardRenewalReachesPhones(tx, cardID: card.id, kinds: [old.kind], at: now)
             }
             try tx.insertCertificate(minted)
             try Audit.append(tx, at: now, operation: operation, applicant: applicant.rawValue, residentID: resident.id,
-                             serials: [minted.serial] + (old.map { [$0.serial] } ?? []), fee: fee, outcome: "ok",
+                             serials: [minted.serial] + (old.map { [$0.serial] } ?? []) + phoneRevoked, fee: fee, outcome: "ok",
                              detail: "\(kind.rawValue) on card \(card.id) to \(limit.day) (\(limit.limit.rawValue))" + (old.map { "; supersedes \($0.serial)" } ?? ""))
             return CertificateIssuance(certificate: minted, limit: limit, revoked: old?.serial, fee: fee)
         }

@@ -79,7 +79,11 @@ extension Sandbox {
     static func checkUsable(_ record: CertificateRecord, card: CardRecord, at now: Date) throws {
         switch record.status(at: now) {
         case "revoked": throw SandboxError("revoked", "certificate \(record.serial) is revoked (\(record.reason ?? "?")) and cannot sign")
-        case "suspended": throw SandboxError("suspended", "certificate \(record.serial) is suspended (card \(card.id) on hold) and cannot sign; release it with `card resume`")
+        case "suspended":
+            if record.form.isPhone, let phone = record.phoneID {
+                throw SandboxError("suspended", "certificate \(record.serial) is suspended (phone \(phone) on hold) and cannot sign; release it with `phone resume \(phone)`")
+            }
+            throw SandboxError("suspended", "certificate \(record.serial) is suspended (card \(card.id) on hold) and cannot sign; release it with `card resume`")
         case "expired": throw SandboxError("expired", "certificate \(record.serial) expired on \(ISOTime.display(record.notAfter)) and cannot sign")
         case "notYetValid": throw SandboxError("not-yet-valid", "certificate \(record.serial) is not valid before \(ISOTime.display(record.notBefore))")
         default: break

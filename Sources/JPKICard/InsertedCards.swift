@@ -6,8 +6,13 @@ import JPKICA
 /// with O_EXCL, so one card is in at most one reader; a file left by a process that died is replaced.
 public struct InsertedCards: Sendable {
     public let folder: URL
+    /// `card`, or `phone` for phones inserted as virtual cards (`phone insert`, `HOME/phones/PHONE-ID.pid`).
+    public let noun: String
 
-    public init(home: SandboxHome) { folder = home.url.appendingPathComponent("cards") }
+    public init(home: SandboxHome) { folder = home.url.appendingPathComponent("cards"); noun = "card" }
+
+    /// The phones inserted as virtual cards (`phone insert`).
+    public init(phonesOf home: SandboxHome) { folder = home.url.appendingPathComponent("phones"); noun = "phone" }
 
     public func pidFile(_ cardID: Int64) -> URL { folder.appendingPathComponent("\(cardID).pid") }
 
@@ -31,7 +36,7 @@ public struct InsertedCards: Sendable {
                 return
             }
             if let holder = holder(cardID) {
-                throw SandboxError("card-inserted", "card \(cardID) is already inserted (pid \(holder.pid), reader \(holder.reader)); `card eject \(cardID)` first")
+                throw SandboxError("card-inserted", "\(noun) \(cardID) is already inserted (pid \(holder.pid), reader \(holder.reader)); `\(noun) eject \(cardID)` first")
             }
             try? FileManager.default.removeItem(at: pidFile(cardID)) // left by a process that died
         }
@@ -49,7 +54,7 @@ public struct InsertedCards: Sendable {
     public func eject(_ cardID: Int64, timeout: TimeInterval = 10) throws -> pid_t {
         guard let holder = holder(cardID) else {
             try? FileManager.default.removeItem(at: pidFile(cardID))
-            throw SandboxError("not-inserted", "card \(cardID) is not in a reader (no live `card insert \(cardID)` for this home)")
+            throw SandboxError("not-inserted", "\(noun) \(cardID) is not in a reader (no live `\(noun) insert \(cardID)` for this home)")
         }
         guard kill(holder.pid, SIGTERM) == 0 else {
             throw SandboxError("io", "cannot signal pid \(holder.pid): \(String(cString: strerror(errno)))")
@@ -59,6 +64,6 @@ public struct InsertedCards: Sendable {
             if !FileManager.default.fileExists(atPath: pidFile(cardID).path) || kill(holder.pid, 0) != 0 { return holder.pid }
             usleep(50_000)
         }
-        throw SandboxError("timeout", "pid \(holder.pid) did not eject card \(cardID) within \(Int(timeout)) s")
+        throw SandboxError("timeout", "pid \(holder.pid) did not eject \(noun) \(cardID) within \(Int(timeout)) s")
     }
 }

@@ -16,6 +16,12 @@ public protocol CardServices: Sendable {
     func changePIN(_ kind: CertificateKind, new: String) throws -> CardActionOutcome
     /// PKCS#1 v1.5 over `digestInfo` with the key of `kind` (the applet has verified its PIN).
     func sign(_ kind: CertificateKind, digestInfo: [UInt8]) throws -> CardActionOutcome
+    /// The token name in EF 0006: `JPKIAPICCTOKEN2` for a card, `JPKIAPGPSETOKEN` for a phone.
+    var tokenName: String { get }
+}
+
+extension CardServices {
+    public var tokenName: String { JPKIApplet.cardTokenName }
 }
 
 /// The result of a VERIFY with data.
@@ -48,7 +54,15 @@ public struct JPKIApplet {
     /// OpenSC's JPKI ATR.
     public static let atr: [UInt8] = [0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14]
     /// EF 0006, the token information: `JPKIAPICCTOKEN2` padded with spaces to 32 bytes.
-    public static let tokenInfo: [UInt8] = Array("JPKIAPICCTOKEN2".utf8) + [UInt8](repeating: 0x20, count: 32 - 15)
+    public static let tokenInfo: [UInt8] = tokenInfo(cardTokenName)
+    public static let cardTokenName = "JPKIAPICCTOKEN2"
+    /// The token name a smartphone's JPKI applet answers (digest §Smartphone certificates [high]).
+    public static let phoneTokenName = "JPKIAPGPSETOKEN"
+    /// A token name padded with spaces to 32 bytes.
+    public static func tokenInfo(_ name: String) -> [UInt8] {
+        let bytes = Array(name.utf8.prefix(32))
+        return bytes + [UInt8](repeating: 0x20, count: 32 - bytes.count)
+    }
 
     /// The elementary files of the JPKI application.
     public enum EF: UInt16, Sendable, CaseIterable {
@@ -129,7 +143,7 @@ public struct JPKIApplet {
             }
             let selection: Selection
             switch ef {
-            case .tokenInfo: selection = .binary(ef, Self.tokenInfo)
+            case .tokenInfo: selection = .binary(ef, Self.tokenInfo(services.tokenName))
             case .authPIN, .signPIN, .authKey, .signKey, .signCertificate, .signRoot, .authCertificate, .authRoot:
                 let kind = ef.kind!
                 guard let files = try services.files(kind) else { return ResponseAPDU(.fileNotFound) }

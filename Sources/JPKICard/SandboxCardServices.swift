@@ -7,17 +7,32 @@ import JPKIDomain
 public struct SandboxCardServices: CardServices {
     public let sandbox: Sandbox
     public let cardID: Int64
+    /// A smartphone's applet instead of the card's: its certificates, token `JPKIAPGPSETOKEN`.
+    public let phoneID: Int64?
 
-    public init(sandbox: Sandbox, cardID: Int64) { self.sandbox = sandbox; self.cardID = cardID }
+    public init(sandbox: Sandbox, cardID: Int64) { self.sandbox = sandbox; self.cardID = cardID; phoneID = nil }
+
+    /// The JPKI applet of a phone (スマホ用電子証明書), answering as the phone's secure element does.
+    public init(sandbox: Sandbox, phoneID: Int64) throws {
+        self.sandbox = sandbox; self.phoneID = phoneID
+        cardID = try sandbox.phone(id: phoneID).phone.cardID
+    }
+
+    public var tokenName: String { phoneID == nil ? JPKIApplet.cardTokenName : JPKIApplet.phoneTokenName }
+
+    func contents() throws -> CardContents {
+        if let phoneID { return try sandbox.phoneContents(id: phoneID) }
+        return try sandbox.cardContents(id: cardID)
+    }
 
     /// The serial of the certificate of `kind` on the card now (a renewal while inserted is seen at
     /// the next SELECT).
     func serial(_ kind: CertificateKind) throws -> String? {
-        try sandbox.cardContents(id: cardID).certificates[kind]?.serial
+        try contents().certificates[kind]?.serial
     }
 
     public func files(_ kind: CertificateKind) throws -> (certificate: [UInt8], root: [UInt8])? {
-        let contents = try sandbox.cardContents(id: cardID)
+        let contents = try contents()
         guard let cert = contents.certificates[kind], let root = contents.roots[kind] else { return nil }
         return (cert.der, root)
     }

@@ -54,6 +54,8 @@ public struct CAConfiguration: Sendable, Codable, Hashable {
     public var ocspIncludeSignerCertificate: Bool? = nil
     /// Which CRL the HTTP URL of a leaf's cRLDistributionPoints names; nil means the partition.
     public var crlDistributionPoint: CRLPointMode? = nil
+    /// Smartphone certificates (`[phone]`); nil (as in configurations stored before it existed) means the defaults.
+    public var phone: PhoneConfiguration? = nil
 
     public init(sign: RootConfiguration, auth: RootConfiguration, alternativeName: DistinguishedName, publicBaseURL: String,
                 ocspInCertificates: Bool, ocspURL: String?, pinHashIterations: Int, crlValidityHours: Int) {
@@ -63,6 +65,13 @@ public struct CAConfiguration: Sendable, Codable, Hashable {
     }
 
     public func root(_ kind: CertificateKind) -> RootConfiguration { kind == .sign ? sign : auth }
+
+    public var effectivePhone: PhoneConfiguration { phone ?? .defaults }
+
+    /// The policy OID a leaf of `kind` carries in `form`: the root's for the card, `[phone]`'s for a phone.
+    public func policyOID(_ kind: CertificateKind, form: CertificateForm) -> String {
+        form.isPhone ? effectivePhone.policyOID(kind) : root(kind).policyOID
+    }
 
     /// The subjectAltName DirName a new root of `kind` carries.
     public func rootAlternativeName(_ kind: CertificateKind) -> DistinguishedName { root(kind).alternativeName ?? alternativeName }

@@ -92,17 +92,18 @@ public enum CertificateProfile {
 
     /// Extensions of a leaf, in order: keyUsage, certificatePolicies, subjectAltName (signing only),
     /// issuerAltName, cRLDistributionPoints, authorityInfoAccess (when configured),
-    /// authorityKeyIdentifier, subjectKeyIdentifier (last).
+    /// authorityKeyIdentifier, subjectKeyIdentifier (last). A smartphone certificate (`form` android or
+    /// iphone) has the same profile with the phone policy OID of `[phone]`.
     /// `issuerAlternativeName` is the value of the root's subjectAltName extension (GeneralNames), copied
     /// from the root certificate so that the two agree whatever configuration made the root.
     public static func leafExtensions(kind: CertificateKind, config: CAConfiguration, resident: Resident,
                                       subjectKeyIdentifier: [UInt8], authorityKeyIdentifier: [UInt8],
-                                      issuerAlternativeName: [UInt8], rootGeneration: Int = 1) -> [CertificateExtension] {
+                                      issuerAlternativeName: [UInt8], rootGeneration: Int = 1, form: CertificateForm = .card) -> [CertificateExtension] {
         let root = config.root(kind)
         var list: [CertificateExtension] = []
         let usage: Set<Int> = kind == .sign ? [digitalSignature, nonRepudiation] : [digitalSignature]
         list.append(CertificateExtension(oid: OID.keyUsage, critical: true, value: DER.namedBits(usage)))
-        list.append(CertificateExtension(oid: OID.certificatePolicies, critical: true, value: certificatePolicies(oid: root.policyOID, cps: root.cpsURL)))
+        list.append(CertificateExtension(oid: OID.certificatePolicies, critical: true, value: certificatePolicies(oid: config.policyOID(kind, form: form), cps: root.cpsURL)))
         if kind == .sign {
             list.append(CertificateExtension(oid: OID.subjectAltName, critical: false, value: basicDetailsAltName(resident)))
         }

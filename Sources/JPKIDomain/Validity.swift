@@ -46,6 +46,8 @@ public enum ValidityLimit: String, Sendable, Codable {
     case periodOfStay
     case card
     case authenticationCertificate
+    /// A smartphone certificate ends with the card's certificate of the same kind (digest).
+    case cardCertificate
 }
 
 /// A last valid day with the rule that chose it.

@@ -24,24 +24,39 @@ extension CardCommand {
         @Option(help: "The reader slot: adds N to the port (slot 1 is 35964).") var slot = 0
 
         func runAsync() async throws {
-            let (host, port) = try parse()
+            let (host, port) = try Self.parse(reader: reader, slot: slot)
+            try await Self.insert(global: global, id: id, host: host, port: port, inserted: InsertedCards(home: global.sandboxHome),
+                                  open: { sandbox in
+                                      _ = try sandbox.insertableCard(id: id)
+                                      return SandboxCardServices(sandbox: sandbox, cardID: id)
+                                  }, inService: { sandbox, id in try sandbox.cardInService(id: id) })
+        }
+
+        /// Serves a card's (or a phone's) applet in vpcd until stopped; shared by `card insert` and `phone insert`.
+        static func insert(global: GlobalOptions, id: Int64, host: String, port: Int, inserted: InsertedCards,
+                           open: (Sandbox) throws -> SandboxCardServices,
+                           inService: @escaping @Sendable (Sandbox, Int64) throws -> Bool) async throws {
             let address = "\(host):\(port)"
+            let noun = inserted.noun
             let level = ProcessInfo.processInfo.environment["JPKI_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
-            var logger = Logger(label: "jpki-sandbox.card")
+            var logger = Logger(label: "jpki-sandbox.\(noun)")
             logger.logLevel = level
             let sandbox: Sandbox
-            let inserted = InsertedCards(home: global.sandboxHome)
+            let services: SandboxCardServices
             do {
                 sandbox = try global.openSandbox()
-                _ = try sandbox.insertableCard(id: id)
+                services = try open(sandbox)
                 try inserted.claim(id, reader: address)
             } catch {
-                try report(error)
-                return
+                try global.report(error)
             }
             defer { inserted.release(id) }
-            let reader = VirtualCardReader(host: host, port: port, services: SandboxCardServices(sandbox: sandbox, cardID: id), logger: logger)
-            let id = self.id, json = global.json
+            let reader = VirtualCardReader(host: host, port: port, services: services, logger: logger)
+            let json = global.json
+            @Sendable func event(_ name: String, reader: String? = nil, pid: Int? = nil, reason: String? = nil) -> CardEvent {
+                noun == "phone" ? CardEvent(card: nil, event: name, reader: reader, pid: pid, reason: reason, phone: Int(id))
+                                : CardEvent(card: Int(id), event: name, reader: reader, pid: pid, reason: reason)
+            }
             let why = WhyStopped()
 
             // SIGINT and SIGTERM eject the card.
@@ -53,11 +68,11 @@ extension CardCommand {
                 return source
             }
             defer { signals.forEach { $0.cancel() } }
-            // A card given up (card revoke) leaves the reader.
+            // A card given up (card revoke), or a revoked phone, leaves the reader.
             let watch = Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
-                    if let inService = try? sandbox.cardInService(id: id), !inService {
+                    if let inService = try? inService(sandbox, id), !inService {
                         why.set("revoked"); reader.stop(); return
                     }
                 }
@@ -65,16 +80,16 @@ extension CardCommand {
             defer { watch.cancel() }
 
             await reader.run(connected: {
-                Self.say(json, CardEvent(card: Int(id), event: "inserted", reader: address, pid: Int(getpid())),
-                         "card \(id) inserted into vpcd at \(address) (pid \(getpid()))")
+                Self.say(json, event("inserted", reader: address, pid: Int(getpid())),
+                         "\(noun) \(id) inserted into vpcd at \(address) (pid \(getpid()))")
             }, unreachable: { error in
                 FileHandle.standardError.write(Data("warning: no vpcd reader at \(address) (\(error)); is pcscd running (scripts/pcsc start)? retrying every second\n".utf8))
             })
-            Self.say(json, CardEvent(card: Int(id), event: "removed", reason: why.value),
-                     "card \(id) removed (\(why.value))")
+            Self.say(json, event("removed", reason: why.value),
+                     "\(noun) \(id) removed (\(why.value))")
         }
 
-        func parse() throws -> (String, Int) {
+        static func parse(reader: String, slot: Int) throws -> (String, Int) {
             var text = reader
             var host: String
             if text.hasPrefix("["), let close = text.firstIndex(of: "]") { // [::1]:35963
@@ -98,7 +113,6 @@ extension CardCommand {
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
 
-        func report(_ error: any Error) throws { try global.report(error) }
     }
 
     /// `card eject`: takes a card out of its reader (SIGTERM to its `card insert`, found by its pid file).
@@ -126,13 +140,15 @@ final class WhyStopped: @unchecked Sendable {
     var value: String { lock.lock(); defer { lock.unlock() }; return reason ?? "stopped" }
 }
 
-/// A line `card insert --json` prints when the card goes in or comes out.
+/// A line `card insert --json` (or `phone insert --json`, with `phone` instead of `card`) prints when
+/// the card goes in or comes out.
 struct CardEvent: Codable {
-    var card: Int
+    var card: Int?
     var event: String
     var reader: String?
     var pid: Int?
     var reason: String?
+    var phone: Int? = nil
 }
 
 struct CardEjected: Codable { var card: Int; var ejected: Bool; var pid: Int }

@@ -39,14 +39,18 @@ public struct CertificateRecord: Sendable, Hashable {
     public let issuedAt: Date
     /// The root generation that issued it (1 unless the root was rolled over; `ca rollover`).
     public let rootGeneration: Int
+    /// Where the key lives: the card, or a phone (then `phoneID` names it and `cardID` is the card it
+    /// was issued from).
+    public var form: CertificateForm
+    public var phoneID: Int64?
 
     public init(serial: String, kind: CertificateKind, cardID: Int64, residentID: Int64, municipalityCode: String, notBefore: Date,
                 notAfter: Date, der: [UInt8], keyPEM: String, pin: PINHash, pinFailures: Int, state: State, revokedAt: Date?,
-                reason: String?, issuedAt: Date, rootGeneration: Int = 1) {
+                reason: String?, issuedAt: Date, rootGeneration: Int = 1, form: CertificateForm = .card, phoneID: Int64? = nil) {
         self.serial = serial; self.kind = kind; self.cardID = cardID; self.residentID = residentID
         self.municipalityCode = municipalityCode; self.notBefore = notBefore; self.notAfter = notAfter; self.der = der
         self.keyPEM = keyPEM; self.pin = pin; self.pinFailures = pinFailures; self.state = state; self.revokedAt = revokedAt
-        self.reason = reason; self.issuedAt = issuedAt; self.rootGeneration = rootGeneration
+        self.reason = reason; self.issuedAt = issuedAt; self.rootGeneration = rootGeneration; self.form = form; self.phoneID = phoneID
     }
 
     /// What a relying party sees at `now`: `good`, `revoked`, `suspended`, `expired` (or `notYetValid`

@@ -91,6 +91,7 @@ public final class Store: Sendable {
         registerRequestMigration(&m)
         registerRevocationMigration(&m)
         registerRootGenerationMigration(&m)
+        registerPhoneMigration(&m)
         registerTokenMigration(&m)
         return m
     }
@@ -186,12 +187,12 @@ public struct Transaction {
     public func insertCertificate(_ c: CertificateRecord) throws {
         try db.execute(sql: """
             INSERT INTO certificates(serial, kind, card_id, resident_id, municipality_code, not_before, not_after, der, key_pem,
-                pin_salt, pin_hash, pin_iterations, pin_failures, state, revoked_at, reason, issued_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                pin_salt, pin_hash, pin_iterations, pin_failures, state, revoked_at, reason, issued_at, form, phone_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [c.serial, c.kind.rawValue, c.cardID, c.residentID, c.municipalityCode,
                              ISOTime.storage(c.notBefore), ISOTime.storage(c.notAfter), Data(c.der), c.keyPEM,
                              Data(c.pin.salt), Data(c.pin.hash), c.pin.iterations, c.pinFailures, c.state.rawValue,
-                             c.revokedAt.map(ISOTime.storage), c.reason, ISOTime.storage(c.issuedAt)])
+                             c.revokedAt.map(ISOTime.storage), c.reason, ISOTime.storage(c.issuedAt), c.form.rawValue, c.phoneID])
         try setRootGeneration(serial: c.serial, c.rootGeneration)
     }
 
@@ -199,8 +200,9 @@ public struct Transaction {
         try Row.fetchOne(db, sql: "SELECT * FROM certificates WHERE serial = ?", arguments: [serial]).map(Self.certificate)
     }
 
+    /// The certificates on the card itself (not those of phones issued from it).
     public func certificates(cardID: Int64) throws -> [CertificateRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM certificates WHERE card_id = ? ORDER BY issued_at, kind", arguments: [cardID]).map(Self.certificate)
+        try Row.fetchAll(db, sql: "SELECT * FROM certificates WHERE card_id = ? AND form = 'card' ORDER BY issued_at, kind", arguments: [cardID]).map(Self.certificate)
     }
 
     /// Certificates, newest first, optionally of one resident or kind.
@@ -242,7 +244,8 @@ public struct Transaction {
             pin: PINHash(salt: [UInt8](row["pin_salt"] as Data), hash: [UInt8](row["pin_hash"] as Data), iterations: row["pin_iterations"]),
             pinFailures: row["pin_failures"], state: CertificateRecord.State(rawValue: row["state"]) ?? .revoked,
             revokedAt: try (row["revoked_at"] as String?).map(storedDate), reason: row["reason"],
-            issuedAt: try storedDate(row["issued_at"]), rootGeneration: row["root_generation"] ?? 1)
+            issuedAt: try storedDate(row["issued_at"]), rootGeneration: row["root_generation"] ?? 1,
+            form: CertificateForm(rawValue: row["form"]) ?? .card, phoneID: row["phone_id"])
     }
 
     // MARK: audit

@@ -72,6 +72,10 @@ public struct ResidentResource: Codable, Sendable, Equatable {
 public struct CertificateResource: Codable, Sendable, Equatable {
     public var serial: String
     public var kind: String
+    /// Where the key lives: `card`, `android` or `iphone` (smartphone certificates).
+    public var form: String
+    /// The phone of a smartphone certificate.
+    public var phoneId: Int?
     public var status: String
     public var reason: String?
     public var revokedAt: String?
@@ -91,6 +95,8 @@ public struct CertificateResource: Codable, Sendable, Equatable {
     public init(summary c: CertificateRecord, now: Date) {
         serial = c.serial
         kind = c.kind.rawValue
+        form = c.form.rawValue
+        phoneId = c.phoneID.map { Int($0) }
         status = c.status(at: now)
         reason = c.reason
         revokedAt = c.revokedAt.map(ISOTime.display)
