@@ -67,6 +67,7 @@ let package = Package(
         .target(name: "JPKIServer", dependencies: [
             "JPKICA", "JPKIDomain", "OpenSSLKit", "DERKit",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -95,7 +96,7 @@ let package = Package(
         .testTarget(name: "XMLSigKitTests", dependencies: ["XMLSigKit", "PDFSigKit", "ZipKit", "OpenSSLKit"]),
         .testTarget(name: "JPKIDomainTests", dependencies: ["JPKIDomain"]),
         .testTarget(name: "JPKISandboxTests", dependencies: [
-            "JPKICA", "JPKIDomain", "JPKIStore", "OpenSSLKit", "DERKit", "JPKICard", "jpki-sandbox",
+            "JPKICA", "JPKIDomain", "JPKIStore", "OpenSSLKit", "DERKit", "JPKICard", "JPKIServer", "jpki-sandbox",
         ]),
     ]
 )

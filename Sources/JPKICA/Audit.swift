@@ -17,7 +17,7 @@ public enum Audit {
                               serials: [String], fee: Int, outcome: String, detail: String) throws {
         var entry = AuditEntry(sandboxTime: ISOTime.storage(sandboxTime), realTime: ISOTime.storage(Date()), operation: operation,
                                applicant: applicant, residentID: residentID, serials: serials, fee: fee, outcome: outcome,
-                               detail: detail, previousHash: try tx.lastAuditHash() ?? genesis, hash: "")
+                               detail: detail, previousHash: try tx.lastAuditHash() ?? genesis, hash: "", actor: AuditActor.name)
         entry.hash = hash(entry)
         try tx.insertAudit(entry)
     }
@@ -32,4 +32,11 @@ public enum Audit {
         }
         return nil
     }
+}
+
+/// Who acts through a face that names its users: the admin API binds the token's name around each
+/// call to the CA services (`AuditActor.$name.withValue(name) { … }`), and every audit entry written
+/// meanwhile carries it. The CLI binds nothing (nil): its user is whoever holds the home.
+public enum AuditActor {
+    @TaskLocal public static var name: String?
 }

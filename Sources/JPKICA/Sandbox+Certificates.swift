@@ -26,21 +26,44 @@ extension Sandbox {
         try store.read { try $0.certificates(residentID: residentID, kind: kind, limit: limit) }
     }
 
-    /// A PKCS#12 with the certificate's key, the certificate and its root (export).
+    /// A PKCS#12 with the certificate's key, the certificate and its root (export). Audited: a leaf's
+    /// key leaves the home only through here and `exportPEMBundle` (root and responder keys never do).
     public func exportPKCS12(serial: String, password: String) throws -> [UInt8] {
         guard !password.isEmpty else { throw SandboxError.invalid("give a non-empty --password for the PKCS#12 file") }
         let record = try certificate(serial: serial)
+        let p12 = try pkcs12(record, password: password)
+        try auditExport(record, format: "pkcs12")
+        return p12
+    }
+
+    /// The certificate, its key and its root as PEM text (export --pem). Audited.
+    public func exportPEMBundle(serial: String) throws -> String {
+        let record = try certificate(serial: serial)
+        let bundle = try pemBundle(record)
+        try auditExport(record, format: "pem")
+        return bundle
+    }
+
+    /// The PKCS#12 bytes, unaudited: for callers that write their own audit entry first (scenarios).
+    func pkcs12(_ record: CertificateRecord, password: String) throws -> [UInt8] {
+        guard !password.isEmpty else { throw SandboxError.invalid("give a non-empty --password for the PKCS#12 file") }
         let cert = try Certificate(der: record.der)
         let key = try PrivateKey(pem: record.keyPEM)
         return try PKCS12.make(key: key, certificate: cert, chain: [issuingRoot(record).certificate], password: password,
                                friendlyName: "JPKI Sandbox \(record.kind.englishName) \(record.serial)")
     }
 
-    /// The certificate, its key and its root as PEM text (export --pem).
-    public func exportPEMBundle(serial: String) throws -> String {
-        let record = try certificate(serial: serial)
-        let cert = try Certificate(der: record.der)
-        return try cert.pem() + record.keyPEM + issuingRoot(record).pem
+    /// The PEM bundle, unaudited (see `pkcs12`).
+    func pemBundle(_ record: CertificateRecord) throws -> String {
+        try Certificate(der: record.der).pem() + record.keyPEM + issuingRoot(record).pem
+    }
+
+    func auditExport(_ record: CertificateRecord, format: String) throws {
+        let now = try now()
+        try store.write { tx in
+            try Audit.append(tx, at: now, operation: "export", applicant: nil, residentID: record.residentID, serials: [record.serial],
+                             fee: 0, outcome: "ok", detail: "\(record.kind.rawValue) identity exported as \(format)")
+        }
     }
 }
 

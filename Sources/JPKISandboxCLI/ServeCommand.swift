@@ -12,7 +12,8 @@ struct ServeCommand: AsyncCommand {
         abstract: "Serve OCSP (RFC 6960), the CRLs and the roots over HTTP; creates the sandbox on first run.",
         discussion: """
         Routes: POST /ocsp (application/ocsp-request), GET /ocsp/{base64}, GET /crl/sign.crl, GET /crl/auth.crl, \
-        GET /crl/{sign,auth}/{municipality code}.crl, GET /ca/sign-root.pem, GET /ca/auth-root.pem, GET /healthz, GET /metrics.
+        GET /crl/{sign,auth}/{municipality code}.crl, GET /ca/sign-root.pem, GET /ca/auth-root.pem, GET /healthz, GET /metrics, \
+        and the admin API under /admin/v1/ (bearer tokens from `jpki-sandbox token create`; docs/api.md, GET /admin/v1/openapi.json).
         The CLI may run against the same home meanwhile: a revocation shows in the next OCSP answer and CRL.
         Logs are JSON lines on stderr (JPKI_LOG_LEVEL=debug logs every request). Stops cleanly on SIGINT or SIGTERM.
         Try: openssl ocsp -issuer HOME/sign-root.pem -cert LEAF.pem -url http://127.0.0.1:8080/ocsp -CAfile HOME/sign-root.pem
@@ -30,6 +31,11 @@ struct ServeCommand: AsyncCommand {
     var requestTimeout = 30
     @Option(help: "Byte budget of the cache of pre-signed OCSP answers, in MiB (least recently used answers go first).")
     var ocspCacheMb = RevocationService.defaultCacheBytes >> 20
+    @Option(help: ArgumentHelp("Who may call the admin API (/admin/v1/…, bearer tokens): loopback peers only, any peer (use with --tls-cert/--tls-key), or nobody.",
+                               valueName: "loopback|any|off"))
+    var adminAccess = "loopback"
+    @Option(help: "PEM certificate chain: serve HTTPS instead of HTTP (with --tls-key).") var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert.") var tlsKey: String?
 
     func validate() throws {
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
@@ -37,6 +43,8 @@ struct ServeCommand: AsyncCommand {
             throw ValidationError("--idle-timeout and --request-timeout are seconds from 1 to 86400")
         }
         guard (1...65_536).contains(ocspCacheMb) else { throw ValidationError("--ocsp-cache-mb is from 1 to 65536") }
+        guard AdminAccess(rawValue: adminAccess) != nil else { throw ValidationError("--admin-access is loopback, any or off") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-cert and --tls-key together") }
     }
 
     func runAsync() async throws {
@@ -73,15 +81,17 @@ struct ServeCommand: AsyncCommand {
             let limits = ConnectionLimits(maximumConnections: maxConnections ?? ConnectionLimits.defaultMaximumConnections,
                                           idleTimeout: .seconds(Int64(idleTimeout)), requestTimeout: .seconds(Int64(requestTimeout)),
                                           writeTimeout: .seconds(Int64(max(idleTimeout, requestTimeout))))
-            server = RevocationServer(service: service, host: host, port: port, limits: limits, logger: logger)
+            let tls = try tlsCert.map { try RevocationServer.tlsConfiguration(certificate: $0, key: tlsKey ?? "") }
+            let admin = AdminAPI(sandbox: service.sandbox, access: AdminAccess(rawValue: adminAccess) ?? .loopback, logger: logger)
+            server = RevocationServer(service: service, host: host, port: port, limits: limits, logger: logger, admin: admin, tls: tls)
         } catch {
             try report(error)
             return
         }
-        let json = global.json, home = global.sandboxHome.url.path
+        let json = global.json, home = global.sandboxHome.url.path, scheme = server.scheme
         do {
             try await server.run { host, port in
-                let url = "http://\(host):\(port)"
+                let url = "\(scheme)://\(host):\(port)"
                 let line = json
                     ? ((try? ResourceJSON.string(Listening(url: url, port: port, home: home))) ?? "") + "\n"
                     : "listening on \(url) (home \(home))\n"

@@ -1,6 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import JPKICA
 import JPKIDomain
 import Logging
@@ -30,9 +32,29 @@ public struct RevocationServer: Sendable {
     let limits: ConnectionLimits
     let connections = ConnectionCounter()
     let logger: Logger
+    /// The admin API (`/admin/v1/…`), or nil when this server has none (the demo).
+    let admin: AdminAPI?
+    /// HTTPS instead of HTTP (`serve --tls-cert/--tls-key`).
+    let tls: TLSConfiguration?
 
-    public init(service: RevocationService, host: String, port: Int, limits: ConnectionLimits = ConnectionLimits(), logger: Logger) {
+    public init(service: RevocationService, host: String, port: Int, limits: ConnectionLimits = ConnectionLimits(), logger: Logger,
+                admin: AdminAPI? = nil, tls: TLSConfiguration? = nil) {
         self.service = service; self.host = host; self.port = port; self.limits = limits; self.logger = logger
+        self.admin = admin; self.tls = tls
+    }
+
+    /// "http" or "https".
+    public var scheme: String { tls == nil ? "http" : "https" }
+
+    /// The TLS configuration of a PEM certificate chain and its PEM private key.
+    public static func tlsConfiguration(certificate: String, key: String) throws -> TLSConfiguration {
+        do {
+            return TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+        } catch {
+            throw SandboxError.config("cannot use --tls-cert \(certificate) / --tls-key \(key): \(error)")
+        }
     }
 
     /// Serves until SIGINT or SIGTERM (then finishes the requests in flight and returns).
@@ -50,17 +72,20 @@ public struct RevocationServer: Sendable {
     /// The application without signal handling, for callers that run it in their own ServiceGroup
     /// (the demo).
     public func makeApplication(onListening: @escaping @Sendable (String, Int) async -> Void) -> Application<OCSPFirstResponder> {
-        let logger = self.logger
+        let logger = self.logger, scheme = self.scheme
+        let http1 = HTTPServerBuilder.http1(configuration: .init(
+            additionalChannelHandlers: [ConnectionGuard(limits: limits, counter: connections, metrics: metrics),
+                                        OCSPFastPath(service: service, metrics: metrics), CloseAfterRefusalHandler()],
+            idleTimeout: nil))   // ConnectionGuard closes idle connections (Hummingbird's timer does not see the fast path's requests)
+        // The TLS configuration was built (and its files read) before: this cannot fail.
+        let server = tls.flatMap { try? HTTPServerBuilder.tls(http1, tlsConfiguration: $0) } ?? http1
         return Application(
-            responder: OCSPFirstResponder(router: makeRouter().buildResponder(), service: service, metrics: metrics),
-            server: .http1(configuration: .init(
-                additionalChannelHandlers: [ConnectionGuard(limits: limits, counter: connections, metrics: metrics),
-                                            OCSPFastPath(service: service, metrics: metrics), CloseAfterRefusalHandler()],
-                idleTimeout: nil)),   // ConnectionGuard closes idle connections (Hummingbird's timer does not see the fast path's requests)
+            responder: OCSPFirstResponder(router: makeRouter().buildResponder(), service: service, metrics: metrics, admin: admin),
+            server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "jpki-sandbox"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                logger.info("listening", metadata: ["url": "http://\(host):\(port)"])
+                logger.info("listening", metadata: ["url": "\(scheme)://\(host):\(port)"])
                 await onListening(host, port)
             },
             logger: logger)
@@ -111,8 +136,8 @@ public struct RevocationServer: Sendable {
         Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    func makeRouter() -> Router<ServerRequestContext> {
+        let router = Router(context: ServerRequestContext.self)
         router.add(middleware: AccessMiddleware(metrics: metrics, logger: logger))
         let service = self.service, metrics = self.metrics
 
@@ -205,10 +230,11 @@ public struct RevocationServer: Sendable {
 /// routes are the hot ones (tens of thousands of requests a second), and skip route resolution and
 /// the middleware chain; they are counted here instead.
 public struct OCSPFirstResponder: HTTPResponder {
-    public typealias Context = BasicRequestContext
-    let router: RouterResponder<BasicRequestContext>
+    public typealias Context = ServerRequestContext
+    let router: RouterResponder<ServerRequestContext>
     let service: RevocationService
     let metrics: ServerMetrics
+    let admin: AdminAPI?
 
     public func respond(to request: Request, context: Context) async throws -> Response {
         let path = request.uri.path
@@ -220,12 +246,26 @@ public struct OCSPFirstResponder: HTTPResponder {
         } else if request.method == .get && path.hasPrefix("/ocsp/") {
             response = RevocationServer.ocspGet(request, service: service, metrics: metrics)
             route = "/ocsp/{request}"
+        } else if let admin, path == AdminAPI.prefix || path.hasPrefix(AdminAPI.prefix + "/") {
+            (response, route) = await admin.respond(to: request, remote: context.remoteAddress)
         } else {
             return try await router.respond(to: request, context: context)
         }
         metrics.request(route: route, method: request.method.rawValue, status: response.status.code)
         keepAlive(request, &response)
         return response
+    }
+}
+
+/// The request context of every route: Hummingbird's core storage and the peer's address (the admin
+/// API answers loopback peers only, unless told otherwise).
+public struct ServerRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
     }
 }
 

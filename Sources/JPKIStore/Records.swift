@@ -80,17 +80,21 @@ public struct AuditEntry: Sendable, Hashable, Codable {
     public var detail: String
     public var previousHash: String
     public var hash: String
+    /// The admin API token that made the change (nil for the CLI and the server's own work).
+    public var actor: String?
 
     public init(id: Int64? = nil, sandboxTime: String, realTime: String, operation: String, applicant: String?, residentID: Int64?,
-                serials: [String], fee: Int, outcome: String, detail: String, previousHash: String, hash: String) {
+                serials: [String], fee: Int, outcome: String, detail: String, previousHash: String, hash: String, actor: String? = nil) {
+        self.actor = actor
         self.id = id; self.sandboxTime = sandboxTime; self.realTime = realTime; self.operation = operation
         self.applicant = applicant; self.residentID = residentID; self.serials = serials; self.fee = fee
         self.outcome = outcome; self.detail = detail; self.previousHash = previousHash; self.hash = hash
     }
 
-    /// The bytes the hash covers: every field but `id` and `hash`, in a fixed order.
+    /// The bytes the hash covers: every field but `id` and `hash`, in a fixed order. The actor is
+    /// appended only when there is one, so entries written before it existed keep their hashes.
     public var canonicalText: String {
-        [sandboxTime, realTime, operation, applicant ?? "", residentID.map(String.init) ?? "", serials.joined(separator: ","),
-         String(fee), outcome, detail, previousHash].joined(separator: "\u{1F}")
+        ([sandboxTime, realTime, operation, applicant ?? "", residentID.map(String.init) ?? "", serials.joined(separator: ","),
+          String(fee), outcome, detail, previousHash] + (actor.map { ["actor=" + $0] } ?? [])).joined(separator: "\u{1F}")
     }
 }

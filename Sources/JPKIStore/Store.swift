@@ -92,6 +92,7 @@ public final class Store: Sendable {
         registerRevocationMigration(&m)
         registerRootGenerationMigration(&m)
         registerPhoneMigration(&m)
+        registerTokenMigration(&m)
         return m
     }
 }
@@ -255,10 +256,10 @@ public struct Transaction {
 
     public func insertAudit(_ e: AuditEntry) throws {
         try db.execute(sql: """
-            INSERT INTO audit(sandbox_time, real_time, operation, applicant, resident_id, serials, fee, outcome, detail, prev_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO audit(sandbox_time, real_time, operation, applicant, resident_id, serials, fee, outcome, detail, prev_hash, hash, actor)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [e.sandboxTime, e.realTime, e.operation, e.applicant, e.residentID, e.serials.joined(separator: ","),
-                             e.fee, e.outcome, e.detail, e.previousHash, e.hash])
+                             e.fee, e.outcome, e.detail, e.previousHash, e.hash, e.actor])
     }
 
     public func auditEntries(since: String? = nil, residentID: Int64? = nil) throws -> [AuditEntry] {
@@ -271,7 +272,8 @@ public struct Transaction {
             AuditEntry(id: row["id"], sandboxTime: row["sandbox_time"], realTime: row["real_time"], operation: row["operation"],
                        applicant: row["applicant"], residentID: row["resident_id"],
                        serials: (row["serials"] as String).split(separator: ",").map(String.init), fee: row["fee"],
-                       outcome: row["outcome"], detail: row["detail"], previousHash: row["prev_hash"], hash: row["hash"])
+                       outcome: row["outcome"], detail: row["detail"], previousHash: row["prev_hash"], hash: row["hash"],
+                       actor: row["actor"])
         }
     }
 

@@ -288,6 +288,8 @@ public struct AuditEntryResource: Codable, Sendable, Equatable {
     public var outcome: String
     public var detail: String
     public var hash: String
+    /// The admin API token that acted (absent for the CLI and the server's own work).
+    public var actor: String?
 
     /// Stored UTC times, printed in Asia/Tokyo like every other time.
     static func shown(_ stored: String) -> String { (try? ISOTime.parse(stored)).map(ISOTime.display) ?? stored }
@@ -304,9 +306,10 @@ public struct AuditEntryResource: Codable, Sendable, Equatable {
         outcome = e.outcome
         detail = e.detail
         hash = e.hash
+        actor = e.actor
     }
 
-    enum CodingKeys: String, CodingKey { case id, sandboxTime, realTime, operation, applicant, residentId, serials, fee, outcome, detail, hash }
+    enum CodingKeys: String, CodingKey { case id, sandboxTime, realTime, operation, applicant, residentId, serials, fee, outcome, detail, hash, actor }
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)
@@ -320,6 +323,7 @@ public struct AuditEntryResource: Codable, Sendable, Equatable {
         try c.encode(outcome, forKey: .outcome)
         try c.encode(detail, forKey: .detail)
         try c.encode(hash, forKey: .hash)
+        try c.encodeIfPresent(actor, forKey: .actor)
     }
 }
 

@@ -258,8 +258,10 @@ extension Sandbox {
             for i in certificates.indices {
                 let serial = certificates[i].certificate.serial
                 let kind = CertificateKind(rawValue: certificates[i].certificate.kind) ?? .auth
-                let p12 = try exportPKCS12(serial: serial, password: password)
-                let bundle = try exportPEMBundle(serial: serial)
+                // Audited above, once for the scenario (scenario.create … identities exported).
+                let record = try certificate(serial: serial)
+                let p12 = try pkcs12(record, password: password)
+                let bundle = try pemBundle(record)
                 if options.includeIdentities {
                     certificates[i].identity = ScenarioIdentity(pkcs12: Data(p12).base64EncodedString(), pem: bundle)
                 }
