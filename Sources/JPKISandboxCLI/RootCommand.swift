@@ -20,6 +20,7 @@ public struct JPKISandboxCommand: ParsableCommand {
             RequestCommand.self, NoticesCommand.self, AuditCommand.self,
             ExportCommand.self, CACommand.self, ClockCommand.self, DemoCommand.self,
             CRLCommand.self, ServeCommand.self, EFilingCommand.self,
+            PopulateCommand.self, KeysCommand.self, OCSPCommand.self,
         ]
     )
 

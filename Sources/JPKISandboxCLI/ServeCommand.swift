@@ -30,6 +30,8 @@ struct ServeCommand: AsyncCommand {
     var requestTimeout = 30
     @Option(help: "Byte budget of the cache of pre-signed OCSP answers, in MiB (least recently used answers go first).")
     var ocspCacheMb = RevocationService.defaultCacheBytes >> 20
+    @Option(help: "Keep the key pool (`keys fill`) topped up to N keys in the background, on one low-priority thread (0: off).")
+    var keyPoolTarget = 0
 
     func validate() throws {
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
@@ -37,6 +39,7 @@ struct ServeCommand: AsyncCommand {
             throw ValidationError("--idle-timeout and --request-timeout are seconds from 1 to 86400")
         }
         guard (1...65_536).contains(ocspCacheMb) else { throw ValidationError("--ocsp-cache-mb is from 1 to 65536") }
+        guard (0...Sandbox.keyPoolLimit).contains(keyPoolTarget) else { throw ValidationError("--key-pool-target is from 0 to \(Sandbox.keyPoolLimit)") }
     }
 
     func runAsync() async throws {
@@ -74,6 +77,7 @@ struct ServeCommand: AsyncCommand {
                                           idleTimeout: .seconds(Int64(idleTimeout)), requestTimeout: .seconds(Int64(requestTimeout)),
                                           writeTimeout: .seconds(Int64(max(idleTimeout, requestTimeout))))
             server = RevocationServer(service: service, host: host, port: port, limits: limits, logger: logger)
+            if keyPoolTarget > 0 { KeyPoolFiller.start(sandbox: service.sandbox, target: keyPoolTarget, logger: logger) }
         } catch {
             try report(error)
             return

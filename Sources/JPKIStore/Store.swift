@@ -90,6 +90,7 @@ public final class Store: Sendable {
         }
         registerRequestMigration(&m)
         registerRevocationMigration(&m)
+        registerKeyPoolMigration(&m)
         return m
     }
 }

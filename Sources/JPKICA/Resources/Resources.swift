@@ -83,6 +83,8 @@ public struct CertificateResource: Codable, Sendable, Equatable {
     public var issuer: String?
     public var pinTriesLeft: Int?
     public var locked: Bool?
+    /// Set when the key is shared with other certificates (`populate --shared-keys`): it never signs.
+    public var sharedKey: String?
     public var pem: String?
 
     /// The summary: serial, kind, status (at `now`), reason, dates, card and resident.
