@@ -56,8 +56,29 @@ extension RevocationService {
     public func exportStatic(to folder: URL, since: Date?, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                              progress: (Int, Int) -> Void = { _, _ in }) throws -> OCSPExportResource {
         refresh()
-        let started = Date()
         let targets = try sandbox.store.read { try $0.certificateSerials(since: since) }
+        return try exportStatic(to: folder, targets: targets, threads: threads, progress: progress)
+    }
+
+    /// The answers of the certificates whose status changed after `seq` in `status_log` (issued,
+    /// revoked, suspended or released: every change, whatever made it), and the sequence number seen.
+    /// What `serve --ocsp-export` runs when the register changes.
+    public func exportStaticChanges(to folder: URL, after seq: Int64) throws -> (OCSPExportResource?, Int64) {
+        refresh()
+        let (changes, last) = try sandbox.store.read { tx in (try tx.statusChanges(after: seq, limit: 10_000_000), try tx.lastStatusChange()) }
+        guard !changes.isEmpty else { return (nil, max(seq, last)) }
+        var seen = Set<String>()
+        let targets = changes.filter { seen.insert($0.serial).inserted }.map { (serial: $0.serial, kind: $0.kind) }
+        return (try exportStatic(to: folder, targets: targets), changes.last!.seq)
+    }
+
+    /// The sequence number of the last status change (where `exportStaticChanges` starts).
+    public func lastStatusChange() throws -> Int64 { try sandbox.store.read { try $0.lastStatusChange() } }
+
+    func exportStatic(to folder: URL, targets: [(serial: String, kind: CertificateKind)],
+                      threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                      progress: (Int, Int) -> Void = { _, _ in }) throws -> OCSPExportResource {
+        let started = Date()
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("ocsp"), withIntermediateDirectories: true)
         final class Tally: @unchecked Sendable {
             var good = 0, revoked = 0, suspended = 0, failure: (any Error)?

@@ -146,15 +146,17 @@ extension Sandbox {
         }
         let plans = try zip(pins.map(\.0), hashPINs(pins.map(\.1))).map { ($0, $1) }
         // Keys made in advance (`keys fill`) when the pool has some: claimed in the transaction below.
-        let pooled = try store.read { try $0.poolKeys(limit: plans.count) }
+        // 800 yen for a card reissued because the last one was lost, plus 200 for its certificates (002, 004).
+        // One read transaction for both.
+        let (pooled, lostBefore) = try store.read { tx in
+            (try tx.poolKeys(limit: plans.count), old == nil ? try tx.lastRevokedCardWasLost(residentID: resident.id) : false)
+        }
         let pooledKeys = try pooled.map { (key: try PrivateKey(pem: $0.pem), pem: $0.pem) }
         // Certificates are minted with card id 0 and given the real id in the transaction.
         let minted = try plans.enumerated().map { i, plan in
             try mint(plan.0, resident: resident, cardID: 0, pin: plan.1, notBefore: now, limit: limits[plan.0]!,
                      key: i < pooledKeys.count ? pooledKeys[i] : nil)
         }
-        // 800 yen for a card reissued because the last one was lost, plus 200 for its certificates (002, 004).
-        let lostBefore = old == nil ? try store.read { try $0.lastRevokedCardWasLost(residentID: resident.id) } : false
         let fee = lostBefore ? WindowRule.cardReissueAfterLoss + WindowRule.certificateReissueAfterLoss : 0
 
         let result = try store.write { tx in

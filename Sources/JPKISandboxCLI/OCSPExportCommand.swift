@@ -43,3 +43,36 @@ struct OCSPCommand: ParsableCommand {
         }
     }
 }
+
+/// `serve --ocsp-export DIR`: a thread that writes every answer at start and every half validity
+/// (answers expire), and the answers of the certificates whose status changed (`status_log`) every
+/// two seconds.
+enum StaticOCSPKeeper {
+    static func start(service: RevocationService, folder: URL, logger: Logger) {
+        let thread = Thread {
+            let period = Double(service.sandbox.config.effectiveOCSPValidityMinutes) * 30
+            var lastFull = Date.distantPast
+            var seq: Int64 = 0
+            while true {
+                do {
+                    if Date().timeIntervalSince(lastFull) >= period {
+                        let before = try service.lastStatusChange()
+                        let r = try service.exportStatic(to: folder, since: nil)
+                        seq = before
+                        lastFull = Date()
+                        logger.info("ocsp export", metadata: ["written": "\(r.written)", "folder": "\(folder.path)"])
+                    } else {
+                        let (r, next) = try service.exportStaticChanges(to: folder, after: seq)
+                        seq = next
+                        if let r { logger.info("ocsp export of changes", metadata: ["written": "\(r.written)"]) }
+                    }
+                } catch {
+                    logger.error("ocsp export failed", metadata: ["error": "\(error)", "folder": "\(folder.path)"])
+                }
+                Thread.sleep(forTimeInterval: 2)
+            }
+        }
+        thread.name = "ocsp-export"
+        thread.start()
+    }
+}

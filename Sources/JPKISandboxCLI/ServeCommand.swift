@@ -32,6 +32,8 @@ struct ServeCommand: AsyncCommand {
     var ocspCacheMb = RevocationService.defaultCacheBytes >> 20
     @Option(help: "Keep the key pool (`keys fill`) topped up to N keys in the background, on one low-priority thread (0: off).")
     var keyPoolTarget = 0
+    @Option(help: ArgumentHelp("Keep a folder of pre-signed OCSP answers current (as `ocsp export --out DIR`): all at start and every half validity, changed ones within seconds.", valueName: "dir"))
+    var ocspExport: String?
 
     func validate() throws {
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
@@ -78,6 +80,7 @@ struct ServeCommand: AsyncCommand {
                                           writeTimeout: .seconds(Int64(max(idleTimeout, requestTimeout))))
             server = RevocationServer(service: service, host: host, port: port, limits: limits, logger: logger)
             if keyPoolTarget > 0 { KeyPoolFiller.start(sandbox: service.sandbox, target: keyPoolTarget, logger: logger) }
+            if let ocspExport { StaticOCSPKeeper.start(service: service, folder: URL(fileURLWithPath: ocspExport), logger: logger) }
         } catch {
             try report(error)
             return

@@ -58,8 +58,8 @@ import Testing
         #expect(try Self.count(home, "SELECT COUNT(*) FROM certificates WHERE kind = 'auth'") == 1000)
         let under15 = try Self.count(home, "SELECT COUNT(*) FROM residents WHERE birth > '2011-11-21'")
         #expect(try Self.count(home, "SELECT COUNT(*) FROM certificates WHERE kind = 'sign'") == 1000 - under15)
-        #expect(try Self.count(home, "SELECT COUNT(*) FROM certificates WHERE state = 'hold'") == try Self.count(home,
-            "SELECT COUNT(*) FROM certificates c JOIN cards d ON d.id = c.card_id WHERE d.status = 'suspended'"))
+        let onHeldCards = try Self.count(home, "SELECT COUNT(*) FROM certificates c JOIN cards d ON d.id = c.card_id WHERE d.status = 'suspended'")
+        #expect(try Self.count(home, "SELECT COUNT(*) FROM certificates WHERE state = 'hold'") == onHeldCards)
         #expect(try Self.count(home, "SELECT COUNT(*) FROM certificates WHERE reason = 'affiliationChanged'") > 0)
         // Every card with its audit entry, the chain intact; names outside JIS X 0208 substituted (〓).
         #expect(try Self.count(home, "SELECT COUNT(*) FROM audit WHERE operation = 'card.issue'") == 1000)
@@ -80,7 +80,8 @@ import Testing
             let text = try Run.openssl(["crl", "-inform", "DER", "-in", out.appendingPathComponent("\(kind).crl").path, "-noout", "-text"])
             #expect(text.status == 0, "\(text.stderr)")
             let entries = text.stdout.components(separatedBy: "Serial Number:").count - 1
-            #expect(entries == (try Self.count(home, "SELECT COUNT(*) FROM certificates WHERE kind = '\(kind)' AND state IN ('revoked', 'hold')")))
+            let listed = try Self.count(home, "SELECT COUNT(*) FROM certificates WHERE kind = '\(kind)' AND state IN ('revoked', 'hold')")
+            #expect(entries == listed, "\(kind).crl")
         }
 
         // openssl ocsp against serve, for a sample of each state.
