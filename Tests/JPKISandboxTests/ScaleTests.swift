@@ -199,7 +199,9 @@ import Testing
         let total = try Self.count(home, "SELECT COUNT(*) FROM certificates")
         #expect(export.json["written"] as? Int == total)
 
-        // nginx on a free loopback port, with its own prefix and configuration; stopped by PID.
+        // nginx on a free loopback port, with its own prefix and configuration; stopped by PID. Started as
+        // root, its worker runs as nobody: the test folder (0700, made by init) must let it through.
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: home.url.path)
         let port = ServerProcess.freePort()
         let prefix = home.file("nginx")
         try FileManager.default.createDirectory(at: prefix.appendingPathComponent("logs"), withIntermediateDirectories: true)
