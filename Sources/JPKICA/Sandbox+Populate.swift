@@ -270,13 +270,22 @@ extension Sandbox {
         let shared: [(key: PrivateKey, pem: String)] = plan.sharedKeys
             ? try (0..<Self.sharedKeyCount).map { _ in let k = try PrivateKey.generateRSA(bits: 2048); return (k, try k.pem()) } : []
 
+        // The fixtures' PINs are published (docs/scale.md), so a salt per certificate would protect
+        // nothing: each PIN is hashed once per process, with a random salt, at --pin-iterations.
+        var pins: [CertificateKind: PINHash] = [:]
+        for (kind, pin) in [(CertificateKind.sign, Self.populateSignPIN), (.auth, Self.populateAuthPIN)] {
+            let salt = try Crypto.randomBytes(16)
+            pins[kind] = PINHash(salt: salt, hash: try Crypto.pbkdf2SHA256(password: pin, salt: salt, iterations: plan.pinIterations),
+                                 iterations: plan.pinIterations)
+        }
+
         let started = Date()
         var done = state.done
         var certificatesNow = 0
         while done < n {
             let range = done..<min(n, done + batchSize)
             let batch = try makePopulateBatch(range, plan: plan, run: state.run, at: at, today: today, places: places,
-                                              eventOf: eventOf, groupOf: groupOf, shared: shared)
+                                              eventOf: eventOf, groupOf: groupOf, shared: shared, pins: pins)
             let expected = done
             try store.write { tx in
                 // Check-and-act: the run is still where this process left it (no second populate at once).
@@ -318,7 +327,7 @@ extension Sandbox {
     /// The slow part of a batch, outside any transaction and on every core: PIN hashes, keys, signatures.
     private func makePopulateBatch(_ range: Range<Int>, plan: PopulatePlan, run: Int, at: Date, today: LocalDate,
                                    places: [(Prefecture, Municipality)], eventOf: [UInt8], groupOf: [UInt8],
-                                   shared: [(key: PrivateKey, pem: String)]) throws -> [PopulatedResident] {
+                                   shared: [(key: PrivateKey, pem: String)], pins: [CertificateKind: PINHash]) throws -> [PopulatedResident] {
         final class Slots: @unchecked Sendable {
             var results: [Result<PopulatedResident, any Error>?]
             init(_ n: Int) { results = Array(repeating: nil, count: n) }
@@ -349,10 +358,8 @@ extension Sandbox {
                 if signRefusal == nil { kinds.append((.sign, signLimit, Self.populateSignPIN)) }
                 var certificates: [CertificateRecord] = []
                 var sharedIndexes: [Int?] = []
-                for (kind, limit, pin) in kinds {
-                    let salt = try Crypto.randomBytes(16)
-                    let hash = PINHash(salt: salt, hash: try Crypto.pbkdf2SHA256(password: pin, salt: salt, iterations: plan.pinIterations),
-                                       iterations: plan.pinIterations)
+                for (kind, limit, _) in kinds {
+                    let hash = pins[kind]!
                     var given: (key: PrivateKey, pem: String)?
                     var sharedIndex: Int?
                     if !shared.isEmpty {
