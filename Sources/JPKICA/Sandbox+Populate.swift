@@ -433,9 +433,11 @@ extension Sandbox {
 }
 
 extension CertificateRecord {
+    /// The minted record with the ids the transaction gave (every other field as minted).
     func forPopulate(residentID: Int64, cardID: Int64) -> CertificateRecord {
-        CertificateRecord(serial: serial, kind: kind, cardID: cardID, residentID: residentID, municipalityCode: municipalityCode,
-                          notBefore: notBefore, notAfter: notAfter, der: der, keyPEM: keyPEM, pin: pin, pinFailures: pinFailures,
-                          state: state, revokedAt: revokedAt, reason: reason, issuedAt: issuedAt)
+        var record = self
+        record.residentID = residentID
+        record.cardID = cardID
+        return record
     }
 }

@@ -101,24 +101,11 @@ extension Transaction {
         return CardRecord(id: db.lastInsertedRowID, residentID: residentID, issuedAt: issuedAt, notAfter: notAfter, status: .active)
     }
 
-    public func insertCertificateBulk(_ c: CertificateRecord) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO certificates(serial, kind, card_id, resident_id, municipality_code, not_before, not_after, der, key_pem,
-                pin_salt, pin_hash, pin_iterations, pin_failures, state, revoked_at, reason, issued_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [c.serial, c.kind.rawValue, c.cardID, c.residentID, c.municipalityCode,
-                                     ISOTime.storage(c.notBefore), ISOTime.storage(c.notAfter), Data(c.der), c.keyPEM,
-                                     Data(c.pin.salt), Data(c.pin.hash), c.pin.iterations, c.pinFailures, c.state.rawValue,
-                                     c.revokedAt.map(ISOTime.storage), c.reason, ISOTime.storage(c.issuedAt)])
-    }
+    /// `insertCertificate` and `insertAudit` themselves (they carry whatever columns other features
+    /// add), named for populate's batches.
+    public func insertCertificateBulk(_ c: CertificateRecord) throws { try insertCertificate(c) }
 
-    public func insertAuditBulk(_ e: AuditEntry) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO audit(sandbox_time, real_time, operation, applicant, resident_id, serials, fee, outcome, detail, prev_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [e.sandboxTime, e.realTime, e.operation, e.applicant, e.residentID, e.serials.joined(separator: ","),
-                                     e.fee, e.outcome, e.detail, e.previousHash, e.hash])
-    }
+    public func insertAuditBulk(_ e: AuditEntry) throws { try insertAudit(e) }
 
     /// Certificates by stored state and kind, and cards by status (populate's summary).
     public func registerCounts() throws -> [String: Int] {
