@@ -93,6 +93,9 @@ extension Sandbox {
             do { try Self.checkUsable(current, card: card, at: now) } catch let refusal as SandboxError {
                 throw CardSignRefusal.certificateUnusable(refusal.message)
             }
+            do { try Self.checkOwnKey(tx, serial: current.serial) } catch let refusal as SandboxError {
+                throw CardSignRefusal.certificateUnusable(refusal.message)
+            }
             guard !current.locked else { throw CardSignRefusal.pinLocked }
             try Audit.append(tx, at: now, operation: "card.sign", applicant: nil, residentID: current.residentID, serials: [current.serial],
                              fee: 0, outcome: "ok", detail: "PKCS#1 v1.5 over a \(digestInfo.count)-byte DigestInfo")

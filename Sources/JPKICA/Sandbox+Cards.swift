@@ -43,8 +43,11 @@ extension Sandbox {
     /// Makes a certificate (new key pair, signed leaf) ready to store; nothing is written.
     /// Key generation and signing happen outside any transaction: they are the slow part.
     /// `form` android or iphone makes a smartphone certificate (the phone policy OID), for `phoneID`.
+    /// `key`: a key made earlier (the key pool, a shared key) with its PEM; else one from `keySource`.
+    /// `serial`: a given serial (populate's, derived from its seed); else a random one.
     func mint(_ kind: CertificateKind, resident: Resident, cardID: Int64, pin: PINHash, notBefore: Date, limit: LastValidDay,
-              form: CertificateForm = .card, phoneID: Int64? = nil) throws -> CertificateRecord {
+              form: CertificateForm = .card, phoneID: Int64? = nil,
+              key given: (key: PrivateKey, pem: String)? = nil, serial givenSerial: [UInt8]? = nil) throws -> CertificateRecord {
         let root = root(kind)
         guard notBefore >= root.certificate.notBefore else {
             throw SandboxError.refused("the sandbox clock (\(ISOTime.display(notBefore))) is before the \(kind.rawValue) root was created (\(ISOTime.display(root.certificate.notBefore))); a certificate cannot predate its issuer")
@@ -52,10 +55,10 @@ extension Sandbox {
         guard notBefore <= root.certificate.notAfter else {
             throw SandboxError.refused("the \(kind.rawValue) root expired on \(ISOTime.display(root.certificate.notAfter)) (the sandbox clock reads \(ISOTime.display(notBefore))); an expired root issues nothing")
         }
-        let key = try keySource.nextKey()
+        let key = try given?.key ?? keySource.nextKey()
         let spki = try key.publicKeyDER()
         let ski = try KeyIdentifier.method1(subjectPublicKeyInfo: spki)
-        let serial = try Self.randomSerial()
+        let serial = try givenSerial ?? Self.randomSerial()
         let cn = CertificateProfile.commonName(requestedAt: notBefore, sequence: Int(serial[1]) << 8 | Int(serial[2]),
                                                municipalityCode: resident.locality.municipality.code)
         var template = CertificateTemplate(
@@ -70,8 +73,20 @@ extension Sandbox {
         return CertificateRecord(
             serial: serial.hexString, kind: kind, cardID: cardID, residentID: resident.id,
             municipalityCode: resident.locality.municipality.code, notBefore: notBefore, notAfter: limit.notAfter,
-            der: try cert.der(), keyPEM: try key.pem(), pin: pin, pinFailures: 0, state: .issued, revokedAt: nil, reason: nil,
+            der: try cert.der(), keyPEM: try given?.pem ?? key.pem(), pin: pin, pinFailures: 0, state: .issued, revokedAt: nil, reason: nil,
             issuedAt: notBefore, rootGeneration: root.generation, form: form, phoneID: phoneID)
+    }
+
+    /// What a card issued today to `resident` carries: why no signing certificate (nil: it has one),
+    /// the card's last valid day and the certificates'. The one place issuance asks the validity rules.
+    static func issuancePlan(resident: Resident, today: LocalDate) -> (signRefusal: String?, card: LastValidDay, auth: LastValidDay, sign: LastValidDay) {
+        let signRefusal = Eligibility.refusal(for: .sign, birth: resident.dateOfBirth, adultWard: resident.adultWard, on: today)
+        let cardLimit = ValidityRule.card(birth: resident.dateOfBirth, issuedOn: today, residenceUntil: resident.residenceUntil)
+        let authLimit = ValidityRule.certificate(kind: .auth, birth: resident.dateOfBirth, issuedOn: today, renewal: false,
+                                                 card: cardLimit, authentication: nil, residenceUntil: resident.residenceUntil)
+        let signLimit = ValidityRule.certificate(kind: .sign, birth: resident.dateOfBirth, issuedOn: today, renewal: false,
+                                                 card: cardLimit, authentication: authLimit, residenceUntil: resident.residenceUntil)
+        return (signRefusal, cardLimit, authLimit, signLimit)
     }
 
     /// The window's checks on who applies, shared by every operation on a resident.
@@ -117,7 +132,7 @@ extension Sandbox {
         if let stay = resident.residenceUntil, stay < today {
             throw refusal(operation, applicant: applicant, residentID: resident.id, "the holder's period of stay ended on \(stay); no card can be issued")
         }
-        let signRefusal = Eligibility.refusal(for: .sign, birth: resident.dateOfBirth, adultWard: resident.adultWard, on: today)
+        let (signRefusal, cardLimit, authLimit, signLimit) = Self.issuancePlan(resident: resident, today: today)
         try PINPolicy.validate(authPIN, for: .auth)
         if signRefusal == nil {
             guard let signPIN else {
@@ -125,21 +140,25 @@ extension Sandbox {
             }
             try PINPolicy.validate(signPIN, for: .sign)
         }
-        let cardLimit = ValidityRule.card(birth: resident.dateOfBirth, issuedOn: today, residenceUntil: resident.residenceUntil)
-        let authLimit = ValidityRule.certificate(kind: .auth, birth: resident.dateOfBirth, issuedOn: today, renewal: false,
-                                                 card: cardLimit, authentication: nil, residenceUntil: resident.residenceUntil)
         var limits: [CertificateKind: LastValidDay] = [.auth: authLimit]
         var pins: [(CertificateKind, String)] = [(.auth, authPIN)]
         if signRefusal == nil, let signPIN {
-            limits[.sign] = ValidityRule.certificate(kind: .sign, birth: resident.dateOfBirth, issuedOn: today, renewal: false,
-                                                     card: cardLimit, authentication: authLimit, residenceUntil: resident.residenceUntil)
+            limits[.sign] = signLimit
             pins.append((.sign, signPIN))
         }
         let plans = try zip(pins.map(\.0), hashPINs(pins.map(\.1))).map { ($0, $1) }
-        // Certificates are minted with card id 0 and given the real id in the transaction.
-        let minted = try plans.map { try mint($0.0, resident: resident, cardID: 0, pin: $0.1, notBefore: now, limit: limits[$0.0]!) }
+        // Keys made in advance (`keys fill`) when the pool has some: claimed in the transaction below.
         // 800 yen for a card reissued because the last one was lost, plus 200 for its certificates (002, 004).
-        let lostBefore = old == nil ? try store.read { try $0.lastRevokedCardWasLost(residentID: resident.id) } : false
+        // One read transaction for both.
+        let (pooled, lostBefore) = try store.read { tx in
+            (try tx.poolKeys(limit: plans.count), old == nil ? try tx.lastRevokedCardWasLost(residentID: resident.id) : false)
+        }
+        let pooledKeys = try pooled.map { (key: try PrivateKey(pem: $0.pem), pem: $0.pem) }
+        // Certificates are minted with card id 0 and given the real id in the transaction.
+        let minted = try plans.enumerated().map { i, plan in
+            try mint(plan.0, resident: resident, cardID: 0, pin: plan.1, notBefore: now, limit: limits[plan.0]!,
+                     key: i < pooledKeys.count ? pooledKeys[i] : nil)
+        }
         let fee = lostBefore ? WindowRule.cardReissueAfterLoss + WindowRule.certificateReissueAfterLoss : 0
 
         let result = try store.write { tx in
@@ -154,6 +173,9 @@ extension Sandbox {
                 }
                 revoked += try cardRenewalReachesPhones(tx, cardID: old.id, kinds: [.sign, .auth], at: now)
                 try tx.setCardStatus(old.id, .revoked, at: now)
+            }
+            for key in pooled where !(try tx.takePoolKey(key.id)) {
+                throw SandboxError("key-pool-busy", "a key of the pool was taken by another issuance at the same moment; nothing was stored, run the command again")
             }
             let card = try tx.insertCard(residentID: resident.id, issuedAt: now, notAfter: cardLimit.notAfter)
             var records: [CertificateRecord] = []

@@ -65,6 +65,7 @@ extension Sandbox {
         let check = try verifyPIN(serial: record.serial, pin: pin, operation: operation, check: { tx, record in
             guard let card = try tx.card(id: record.cardID) else { throw SandboxError.notFound("card \(record.cardID) is gone") }
             try Self.checkUsable(record, card: card, at: now)
+            try Self.checkOwnKey(tx, serial: record.serial)
         })
         guard check.ok else {
             throw check.locked

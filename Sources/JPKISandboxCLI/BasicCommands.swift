@@ -147,7 +147,10 @@ struct CertCommand: ParsableCommand {
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
-                return try CertificateResource(full: try sandbox.certificate(serial: serial), now: try sandbox.now())
+                let record = try sandbox.certificate(serial: serial)
+                var resource = try CertificateResource(full: record, now: try sandbox.now())
+                resource.sharedKey = try sandbox.sharedKeyNote(serial: record.serial)
+                return resource
             }
         }
     }

@@ -21,6 +21,7 @@ public struct JPKISandboxCommand: ParsableCommand {
             ExportCommand.self, CACommand.self, ClockCommand.self, DemoCommand.self,
             CRLCommand.self, ServeCommand.self, EFilingCommand.self,
             ScenarioCommand.self, PhoneCommand.self, TokenCommand.self,
+            PopulateCommand.self, KeysCommand.self, OCSPCommand.self,
         ]
     )
 

@@ -36,6 +36,10 @@ struct ServeCommand: AsyncCommand {
     var adminAccess = "loopback"
     @Option(help: "PEM certificate chain: serve HTTPS instead of HTTP (with --tls-key).") var tlsCert: String?
     @Option(help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(help: "Keep the key pool (`keys fill`) topped up to N keys in the background, on one low-priority thread (0: off).")
+    var keyPoolTarget = 0
+    @Option(help: ArgumentHelp("Keep a folder of pre-signed OCSP answers current (as `ocsp export --out DIR`): all at start and every half validity, changed ones within seconds.", valueName: "dir"))
+    var ocspExport: String?
 
     func validate() throws {
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
@@ -45,6 +49,7 @@ struct ServeCommand: AsyncCommand {
         guard (1...65_536).contains(ocspCacheMb) else { throw ValidationError("--ocsp-cache-mb is from 1 to 65536") }
         guard AdminAccess(rawValue: adminAccess) != nil else { throw ValidationError("--admin-access is loopback, any or off") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-cert and --tls-key together") }
+        guard (0...Sandbox.keyPoolLimit).contains(keyPoolTarget) else { throw ValidationError("--key-pool-target is from 0 to \(Sandbox.keyPoolLimit)") }
     }
 
     func runAsync() async throws {
@@ -84,6 +89,8 @@ struct ServeCommand: AsyncCommand {
             let tls = try tlsCert.map { try RevocationServer.tlsConfiguration(certificate: $0, key: tlsKey ?? "") }
             let admin = AdminAPI(sandbox: service.sandbox, access: AdminAccess(rawValue: adminAccess) ?? .loopback, logger: logger)
             server = RevocationServer(service: service, host: host, port: port, limits: limits, logger: logger, admin: admin, tls: tls)
+            if keyPoolTarget > 0 { KeyPoolFiller.start(sandbox: service.sandbox, target: keyPoolTarget, logger: logger) }
+            if let ocspExport { StaticOCSPKeeper.start(service: service, folder: URL(fileURLWithPath: ocspExport), logger: logger) }
         } catch {
             try report(error)
             return

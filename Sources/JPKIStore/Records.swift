@@ -23,8 +23,8 @@ public struct CertificateRecord: Sendable, Hashable {
     public enum State: String, Sendable { case issued, revoked, hold }
     public let serial: String
     public let kind: CertificateKind
-    public let cardID: Int64
-    public let residentID: Int64
+    public var cardID: Int64
+    public var residentID: Int64
     public let municipalityCode: String
     public let notBefore: Date
     public let notAfter: Date

@@ -93,6 +93,7 @@ public final class Store: Sendable {
         registerRootGenerationMigration(&m)
         registerPhoneMigration(&m)
         registerTokenMigration(&m)
+        registerKeyPoolMigration(&m)
         return m
     }
 }

@@ -89,6 +89,8 @@ public struct CertificateResource: Codable, Sendable, Equatable {
     public var locked: Bool?
     /// The root generation that issued it (1 until a `ca rollover`).
     public var rootGeneration: Int?
+    /// Set when the key is shared with other certificates (`populate --shared-keys`): it never signs.
+    public var sharedKey: String?
     public var pem: String?
 
     /// The summary: serial, kind, status (at `now`), reason, dates, card and resident.

@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+import JPKIDomain
+
+extension Store {
+    /// The migration of the bulk register (issue 14), appended last to `Store.migrator`.
+    ///
+    /// `key_pool`: RSA key pairs made in advance (`keys fill`, `serve` when idle), PEM as the
+    /// certificates' `key_pem` stores them; issuance deletes the row it uses in the transaction that
+    /// stores the certificate, so a key is used once. `shared_key_certificates`: certificates whose key
+    /// other certificates share (`populate --shared-keys`): they never sign (`sign`, the virtual card).
+    static func registerKeyPoolMigration(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v5-key-pool") { db in
+            try db.execute(sql: """
+            CREATE TABLE key_pool (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                key_pem TEXT NOT NULL,
+                created_at TEXT NOT NULL);
+            CREATE TABLE shared_key_certificates (
+                serial TEXT PRIMARY KEY NOT NULL REFERENCES certificates(serial),
+                key_index INTEGER NOT NULL);
+            """)
+        }
+    }
+}
+
+/// A key of the pool, read before use; `Transaction.takePoolKey` claims it.
+public struct PoolKey: Sendable, Hashable {
+    public let id: Int64
+    public let pem: String
+    public init(id: Int64, pem: String) { self.id = id; self.pem = pem }
+}
+
+extension Transaction {
+    // MARK: key pool
+
+    public func addPoolKeys(_ pems: [String], at now: Date) throws {
+        let statement = try db.cachedStatement(sql: "INSERT INTO key_pool(key_pem, created_at) VALUES (?, ?)")
+        let time = ISOTime.storage(now)
+        for pem in pems { try statement.execute(arguments: [pem, time]) }
+    }
+
+    public func poolKeyCount() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM key_pool") ?? 0
+    }
+
+    /// Up to `limit` pool keys, oldest first, starting at a random place so that two processes
+    /// reading at once seldom pick the same ones. Nothing is claimed.
+    public func poolKeys(limit: Int) throws -> [PoolKey] {
+        guard limit > 0 else { return [] }
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT id, key_pem FROM key_pool WHERE id >= (SELECT COALESCE(MIN(id), 0) + ABS(RANDOM()) % (COALESCE(MAX(id) - MIN(id), 0) + 1) FROM key_pool)
+            ORDER BY id LIMIT ?
+            """, arguments: [limit])
+        var keys = rows.map { PoolKey(id: $0["id"], pem: $0["key_pem"]) }
+        if keys.count < limit {
+            let more = try Row.fetchAll(db, sql: "SELECT id, key_pem FROM key_pool ORDER BY id LIMIT ?", arguments: [limit])
+            let seen = Set(keys.map(\.id))
+            keys += more.map { PoolKey(id: $0["id"], pem: $0["key_pem"]) }.filter { !seen.contains($0.id) }.prefix(limit - keys.count)
+        }
+        return keys
+    }
+
+    /// Removes a pool key in the caller's transaction; false when another transaction took it first.
+    public func takePoolKey(_ id: Int64) throws -> Bool {
+        try db.cachedStatement(sql: "DELETE FROM key_pool WHERE id = ?").execute(arguments: [id])
+        return db.changesCount == 1
+    }
+
+    // MARK: shared keys
+
+    public func markSharedKey(serial: String, keyIndex: Int) throws {
+        try db.cachedStatement(sql: "INSERT INTO shared_key_certificates(serial, key_index) VALUES (?, ?)").execute(arguments: [serial, keyIndex])
+    }
+
+    /// The index of the shared key a certificate uses, nil for a key of its own.
+    public func sharedKeyIndex(serial: String) throws -> Int? {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT key_index FROM shared_key_certificates WHERE serial = ?"), arguments: [serial])
+    }
+
+    // MARK: bulk writes (populate)
+
+    /// `insertResident` with a prepared statement, for many residents in one transaction.
+    public func insertResidentBulk(_ application: ResidentApplication, at now: Date) throws -> Resident {
+        let time = ISOTime.storage(now)
+        try db.cachedStatement(sql: """
+            INSERT INTO residents(name, name_flags, birth, sex, address, address_flags, locality, residence_until, adult_ward, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [application.name.value, application.name.flags, application.dateOfBirth.description,
+                                     application.sex.rawValue, application.address.value, application.address.flags,
+                                     try Self.json(application.locality), application.residenceUntil?.description,
+                                     application.adultWard, time, time])
+        return Resident(id: db.lastInsertedRowID, name: application.name, dateOfBirth: application.dateOfBirth,
+                        sex: application.sex, address: application.address, locality: application.locality,
+                        residenceUntil: application.residenceUntil, adultWard: application.adultWard)
+    }
+
+    public func insertCardBulk(residentID: Int64, issuedAt: Date, notAfter: Date) throws -> CardRecord {
+        try db.cachedStatement(sql: "INSERT INTO cards(resident_id, issued_at, not_after, status) VALUES (?, ?, ?, 'active')")
+            .execute(arguments: [residentID, ISOTime.storage(issuedAt), ISOTime.storage(notAfter)])
+        return CardRecord(id: db.lastInsertedRowID, residentID: residentID, issuedAt: issuedAt, notAfter: notAfter, status: .active)
+    }
+
+    /// `insertCertificate` and `insertAudit` themselves (they carry whatever columns other features
+    /// add), named for populate's batches.
+    public func insertCertificateBulk(_ c: CertificateRecord) throws { try insertCertificate(c) }
+
+    public func insertAuditBulk(_ e: AuditEntry) throws { try insertAudit(e) }
+
+    /// Certificates by stored state and kind, and cards by status (populate's summary).
+    public func registerCounts() throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT kind, state, COUNT(*) AS n FROM certificates GROUP BY kind, state") {
+            counts["certificates.\(row["kind"] as String).\(row["state"] as String)"] = row["n"]
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM cards GROUP BY status") {
+            counts["cards.\(row["status"] as String)"] = row["n"]
+        }
+        counts["residents"] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM residents") ?? 0
+        return counts
+    }
+
+    /// Certificates for the static OCSP export: serial and kind, of all, or of those issued or whose
+    /// revocation time is at or after `since` (ISO storage form), in serial order.
+    public func certificateSerials(since: Date?) throws -> [(serial: String, kind: CertificateKind)] {
+        let rows: [Row]
+        if let since {
+            let s = ISOTime.storage(since)
+            rows = try Row.fetchAll(db, sql: "SELECT serial, kind FROM certificates WHERE issued_at >= ? OR revoked_at >= ? ORDER BY serial", arguments: [s, s])
+        } else {
+            rows = try Row.fetchAll(db, sql: "SELECT serial, kind FROM certificates ORDER BY serial")
+        }
+        return rows.map { ($0["serial"], CertificateKind(rawValue: $0["kind"]) ?? .auth) }
+    }
+}
