@@ -388,18 +388,18 @@ extension Sandbox {
             var entry = AuditEntry(sandboxTime: sandboxTime, realTime: realTime, operation: operation, applicant: applicant?.rawValue,
                                    residentID: residentID, serials: serials, fee: 0, outcome: "ok", detail: detail, previousHash: previous, hash: "")
             entry.hash = Audit.hash(entry)
-            try tx.insertAuditBulk(entry)
+            try tx.insertAudit(entry)
             previous = entry.hash
         }
         for p in batch {
-            let resident = try tx.insertResidentBulk(p.application, at: at)
+            let resident = try tx.insertResident(p.application, at: at)
             try audit("resident.add", nil, resident.id, [], substitutionNote(resident).isEmpty ? "populate run \(run) #\(p.index)"
                                                                  : "populate run \(run) #\(p.index); " + substitutionNote(resident))
-            let card = try tx.insertCardBulk(residentID: resident.id, issuedAt: at, notAfter: p.cardLimit.notAfter)
+            let card = try tx.insertCard(residentID: resident.id, issuedAt: at, notAfter: p.cardLimit.notAfter)
             var serials: [String] = []
             for (cert, shared) in zip(p.certificates, p.sharedKeyIndexes) {
                 let record = cert.forPopulate(residentID: resident.id, cardID: card.id)
-                try tx.insertCertificateBulk(record)
+                try tx.insertCertificate(record)
                 if let shared { try tx.markSharedKey(serial: record.serial, keyIndex: shared) }
                 serials.append(record.serial)
             }

@@ -183,4 +183,12 @@ extension Sandbox {
         let all = try store.read { try $0.auditEntries() }
         return (all.count, Audit.verify(all))
     }
+
+    /// The chain check as both faces report it: the count when intact, else `audit-broken` naming the
+    /// first bad entry.
+    public func checkAudit() throws -> AuditVerifyResource {
+        let (count, broken) = try verifyAudit()
+        if let broken { throw SandboxError("audit-broken", "the audit log was tampered with at entry \(broken.id): \(broken.problem)") }
+        return AuditVerifyResource(ok: true, entries: count)
+    }
 }

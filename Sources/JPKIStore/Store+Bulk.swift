@@ -80,33 +80,6 @@ extension Transaction {
 
     // MARK: bulk writes (populate)
 
-    /// `insertResident` with a prepared statement, for many residents in one transaction.
-    public func insertResidentBulk(_ application: ResidentApplication, at now: Date) throws -> Resident {
-        let time = ISOTime.storage(now)
-        try db.cachedStatement(sql: """
-            INSERT INTO residents(name, name_flags, birth, sex, address, address_flags, locality, residence_until, adult_ward, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [application.name.value, application.name.flags, application.dateOfBirth.description,
-                                     application.sex.rawValue, application.address.value, application.address.flags,
-                                     try Self.json(application.locality), application.residenceUntil?.description,
-                                     application.adultWard, time, time])
-        return Resident(id: db.lastInsertedRowID, name: application.name, dateOfBirth: application.dateOfBirth,
-                        sex: application.sex, address: application.address, locality: application.locality,
-                        residenceUntil: application.residenceUntil, adultWard: application.adultWard)
-    }
-
-    public func insertCardBulk(residentID: Int64, issuedAt: Date, notAfter: Date) throws -> CardRecord {
-        try db.cachedStatement(sql: "INSERT INTO cards(resident_id, issued_at, not_after, status) VALUES (?, ?, ?, 'active')")
-            .execute(arguments: [residentID, ISOTime.storage(issuedAt), ISOTime.storage(notAfter)])
-        return CardRecord(id: db.lastInsertedRowID, residentID: residentID, issuedAt: issuedAt, notAfter: notAfter, status: .active)
-    }
-
-    /// `insertCertificate` and `insertAudit` themselves (they carry whatever columns other features
-    /// add), named for populate's batches.
-    public func insertCertificateBulk(_ c: CertificateRecord) throws { try insertCertificate(c) }
-
-    public func insertAuditBulk(_ e: AuditEntry) throws { try insertAudit(e) }
-
     /// Certificates by stored state and kind, and cards by status (populate's summary).
     public func registerCounts() throws -> [String: Int] {
         var counts: [String: Int] = [:]
