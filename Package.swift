@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Layer 0: OpenSSL 3 as a system library, plus C functions for what Swift cannot call (macros).
@@ -52,11 +53,15 @@ let package = Package(
         .target(name: "DERKit"),
         // Layer 2: the JPKI rules and profile. Pure Swift, clock injected, no I/O.
         .target(name: "JPKIDomain", dependencies: ["DERKit"]),
-        // Layer 3: SQLite through GRDB.
+        // Layer 3: the register: SQLite through GRDB (the default), or PostgreSQL through postgres-nio.
         .target(name: "JPKIStore", dependencies: [
             "JPKIDomain",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Layer 4: CA services: each operation one transaction, audited.
         .target(name: "JPKICA", dependencies: [

@@ -12,6 +12,9 @@ public struct ConfigFile: Sendable {
     /// `init` makes them all (each at 00:00 JST of its day), as if `ca rollover` had run on each day
     /// after the first. Empty: one generation, made at `init`'s time.
     public let rootGenerationDates: [LocalDate]
+    /// `[database] url`: the register in PostgreSQL (`postgres://…`) instead of the home's SQLite;
+    /// `init` records it in the home (docs/postgres.md). Nil: SQLite.
+    public let databaseURL: String?
 
     public init(path: URL) throws(SandboxError) {
         let text: String
@@ -22,6 +25,7 @@ public struct ConfigFile: Sendable {
         var config = CAConfiguration.defaults
         var municipalities = "municipalities.json"
         var generationDates: [LocalDate] = []
+        var databaseURL: String?
 
         func strings(_ v: TOMLSubset.Value, _ key: String) throws(SandboxError) -> [String] {
             guard case .array(let a) = v else { throw .config("\(key) must be an array of strings") }
@@ -101,6 +105,12 @@ public struct ConfigFile: Sendable {
                     }
                     guard (1...20).contains(dates.count) else { throw .config("\(full) must list 1 to 20 dates") }
                     generationDates = dates
+                case "database.url":
+                    let url = try string(value, full)
+                    guard url.isEmpty || url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+                        throw .config("\(full) must be a postgres:// URL (or \"\" for the home's SQLite)")
+                    }
+                    databaseURL = url.isEmpty ? nil : url
                 case "phone.sign_policy_oid": let v = try oid(value, full); config.phone = with(config.phone) { $0.signPolicyOID = v }
                 case "phone.auth_policy_oid": let v = try oid(value, full); config.phone = with(config.phone) { $0.authPolicyOID = v }
                 case "phone.on_card_suspend":
@@ -118,6 +128,7 @@ public struct ConfigFile: Sendable {
         }
         self.configuration = config
         self.rootGenerationDates = generationDates
+        self.databaseURL = databaseURL
         self.municipalitiesPath = URL(fileURLWithPath: municipalities, relativeTo: path.deletingLastPathComponent()).standardizedFileURL
     }
 }

@@ -98,7 +98,13 @@ public final class Sandbox: @unchecked Sendable {
         guard home.exists else {
             throw SandboxError("no-sandbox", "no sandbox at \(home.url.path); create one with `jpki-sandbox init` (or point --home / JPKI_SANDBOX_HOME at one)")
         }
-        let store = try Store(path: home.database.path)
+        let store: Store
+        if let url = home.postgresURL {
+            guard Store.isPostgresURL(url) else { throw SandboxError.invalid("--database must be a postgres:// URL, not \"\(url)\"") }
+            store = try Store(postgresURL: url)
+        } else {
+            store = try Store(path: home.database.path)
+        }
         guard let configJSON = try store.read({ try $0.meta("config") }) else {
             throw SandboxError("corrupt", "the sandbox at \(home.url.path) has no configuration; it was not initialised completely — remove it and run init again")
         }
@@ -203,6 +209,31 @@ public final class Sandbox: @unchecked Sendable {
         }
         try? fm.removeItem(at: home.municipalities)
         try SandboxHome.writePrivate(Array(tableData), to: home.municipalities)
+
+        // PostgreSQL (`--database`, `[database] url`): the register is written in place, then the home
+        // records its URL (the file's presence is what "a sandbox exists" means).
+        if let url = home.databaseOption ?? file.databaseURL {
+            guard Store.isPostgresURL(url) else { throw SandboxError.invalid("--database must be a postgres:// URL, not \"\(url)\"") }
+            let store = try Store(postgresURL: url)
+            let encoder = JSONEncoder(); encoder.outputFormatting = [.sortedKeys]
+            let configJSON = String(decoding: try encoder.encode(file.configuration), as: UTF8.self)
+            try store.write { tx in
+                // Check and act in one transaction: two inits on one register never both win.
+                guard try tx.meta("config") == nil else {
+                    throw SandboxError("exists", "the register at \(store.path) already holds a sandbox; init never overwrites one (copy the home that made it, or use an empty database)")
+                }
+                try tx.setMeta("config", configJSON)
+                try tx.setMeta("created", ISOTime.storage(now))
+                for record in laterGenerations { try tx.insertRootGeneration(record) }
+                try Audit.append(tx, at: now, operation: "init", applicant: nil, residentID: nil, serials: [], fee: 0,
+                                 outcome: "ok", detail: "roots created from \(configFile.lastPathComponent), register in PostgreSQL"
+                                    + (generationTimes.count > 1 ? ", \(generationTimes.count) generations each (\(file.rootGenerationDates.map(\.description).joined(separator: ", ")))" : ""))
+            }
+            try? fm.removeItem(at: home.databaseURLFile)
+            try SandboxHome.writePrivate(Array(url.utf8), to: home.databaseURLFile)
+            logger.info("sandbox initialised", metadata: ["home": "\(home.url.path)", "register": "\(store.path)"])
+            return try open(home: SandboxHome(home.url, database: url), at: at, logger: logger)
+        }
 
         // The database comes last: its presence is what "a sandbox exists" means.
         let partial = home.url.appendingPathComponent("sandbox.sqlite.partial")

@@ -4,16 +4,33 @@ import JPKIDomain
 /// The files of one sandbox. The folder is private (0700); CA keys are 0600.
 public struct SandboxHome: Sendable {
     public let url: URL
+    /// `--database postgres://…`: the register in PostgreSQL; nil: what the home records (`database.url`,
+    /// written by `init`), else the home's SQLite.
+    public let databaseOption: String?
 
-    public init(_ url: URL) { self.url = url.standardizedFileURL }
+    public init(_ url: URL, database: String? = nil) {
+        self.url = url.standardizedFileURL
+        self.databaseOption = database.flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     /// `--home`, else `$JPKI_SANDBOX_HOME`, else `./.jpki-sandbox`.
-    public static func resolve(_ option: String?) -> SandboxHome {
+    public static func resolve(_ option: String?, database: String? = nil) -> SandboxHome {
         let path = option ?? ProcessInfo.processInfo.environment["JPKI_SANDBOX_HOME"] ?? ".jpki-sandbox"
-        return SandboxHome(URL(fileURLWithPath: path))
+        return SandboxHome(URL(fileURLWithPath: path), database: database)
     }
 
     public var database: URL { url.appendingPathComponent("sandbox.sqlite") }
+    /// The PostgreSQL URL of a home whose register is in PostgreSQL (written by `init`, 0600: it may
+    /// hold a password). Its presence, like the SQLite file's, is what "a sandbox exists" means.
+    public var databaseURLFile: URL { url.appendingPathComponent("database.url") }
+
+    /// The PostgreSQL register's URL: `--database`, else the one `init` recorded; nil for SQLite.
+    public var postgresURL: String? {
+        if let databaseOption { return databaseOption }
+        guard let data = FileManager.default.contents(atPath: databaseURLFile.path) else { return nil }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
+    }
     public var municipalities: URL { url.appendingPathComponent("municipalities.json") }
     public var keysFolder: URL { url.appendingPathComponent("keys") }
     public func rootKey(_ kind: CertificateKind) -> URL { keysFolder.appendingPathComponent("\(kind.rawValue)-root.key") }
@@ -27,7 +44,9 @@ public struct SandboxHome: Sendable {
         generation <= 1 ? rootCertificate(kind) : url.appendingPathComponent("\(kind.rawValue)-root-g\(generation).pem")
     }
 
-    public var exists: Bool { FileManager.default.fileExists(atPath: database.path) }
+    public var exists: Bool {
+        FileManager.default.fileExists(atPath: database.path) || FileManager.default.fileExists(atPath: databaseURLFile.path)
+    }
 
     /// Creates a file that only the owner may read (0600), durably, and never over an existing one
     /// (`AtomicFile.create`).

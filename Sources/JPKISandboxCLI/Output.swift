@@ -14,9 +14,12 @@ public struct GlobalOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Act as if the sandbox clock read WHEN: 2027-02-27 (00:00 Asia/Tokyo) or 2027-02-27T10:00:00+09:00.", valueName: "when"))
     var at: String?
 
+    @Option(help: ArgumentHelp("The register in PostgreSQL instead of the home's SQLite (shared by the CLI and any number of serve processes; see docs/postgres.md). Default: what init recorded in the home, from this option or [database] url.", valueName: "postgres://user:password@host:port/database"))
+    var database: String?
+
     public init() {}
 
-    var sandboxHome: SandboxHome { SandboxHome.resolve(home) }
+    var sandboxHome: SandboxHome { SandboxHome.resolve(home, database: database) }
 
     /// `--at`, parsed and checked against the range the sandbox computes with (`SupportedDates`).
     func atDate() throws -> Date? { try at.map { try SupportedDates.instant(try ISOTime.parse($0), what: "--at") } }

@@ -35,47 +35,47 @@ extension Transaction {
     // MARK: key pool
 
     public func addPoolKeys(_ pems: [String], at now: Date) throws {
-        let statement = try db.cachedStatement(sql: "INSERT INTO key_pool(key_pem, created_at) VALUES (?, ?)")
         let time = ISOTime.storage(now)
-        for pem in pems { try statement.execute(arguments: [pem, time]) }
+        for pem in pems { try exec("INSERT INTO key_pool(key_pem, created_at) VALUES (?, ?)", [pem, time]) }
     }
 
     public func poolKeyCount() throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM key_pool") ?? 0
+        try scalar(Int.self, "SELECT COUNT(*) FROM key_pool") ?? 0
     }
 
     /// Up to `limit` pool keys, oldest first, starting at a random place so that two processes
     /// reading at once seldom pick the same ones. Nothing is claimed.
     public func poolKeys(limit: Int) throws -> [PoolKey] {
         guard limit > 0 else { return [] }
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT id, key_pem FROM key_pool WHERE id >= (SELECT COALESCE(MIN(id), 0) + ABS(RANDOM()) % (COALESCE(MAX(id) - MIN(id), 0) + 1) FROM key_pool)
+        let random = dialect == .sqlite ? "ABS(RANDOM()) % (COALESCE(MAX(id) - MIN(id), 0) + 1)"
+            : "CAST(floor(random() * (COALESCE(MAX(id) - MIN(id), 0) + 1)) AS BIGINT)"
+        let rows = try all("""
+            SELECT id, key_pem FROM key_pool WHERE id >= (SELECT COALESCE(MIN(id), 0) + \(random) FROM key_pool)
             ORDER BY id LIMIT ?
-            """, arguments: [limit])
-        var keys = rows.map { PoolKey(id: $0["id"], pem: $0["key_pem"]) }
+            """, [limit])
+        var keys = try rows.map { PoolKey(id: try $0.get("id"), pem: try $0.get("key_pem")) }
         if keys.count < limit {
-            let more = try Row.fetchAll(db, sql: "SELECT id, key_pem FROM key_pool ORDER BY id LIMIT ?", arguments: [limit])
+            let more = try all("SELECT id, key_pem FROM key_pool ORDER BY id LIMIT ?", [limit])
             let seen = Set(keys.map(\.id))
-            keys += more.map { PoolKey(id: $0["id"], pem: $0["key_pem"]) }.filter { !seen.contains($0.id) }.prefix(limit - keys.count)
+            keys += try more.map { PoolKey(id: try $0.get("id"), pem: try $0.get("key_pem")) }.filter { !seen.contains($0.id) }.prefix(limit - keys.count)
         }
         return keys
     }
 
     /// Removes a pool key in the caller's transaction; false when another transaction took it first.
     public func takePoolKey(_ id: Int64) throws -> Bool {
-        try db.cachedStatement(sql: "DELETE FROM key_pool WHERE id = ?").execute(arguments: [id])
-        return db.changesCount == 1
+        try exec("DELETE FROM key_pool WHERE id = ?", [id]) == 1
     }
 
     // MARK: shared keys
 
     public func markSharedKey(serial: String, keyIndex: Int) throws {
-        try db.cachedStatement(sql: "INSERT INTO shared_key_certificates(serial, key_index) VALUES (?, ?)").execute(arguments: [serial, keyIndex])
+        try exec("INSERT INTO shared_key_certificates(serial, key_index) VALUES (?, ?)", [serial, keyIndex])
     }
 
     /// The index of the shared key a certificate uses, nil for a key of its own.
     public func sharedKeyIndex(serial: String) throws -> Int? {
-        try Int.fetchOne(db.cachedStatement(sql: "SELECT key_index FROM shared_key_certificates WHERE serial = ?"), arguments: [serial])
+        try scalar(Int.self, "SELECT key_index FROM shared_key_certificates WHERE serial = ?", [serial])
     }
 
     // MARK: bulk writes (populate)
@@ -83,26 +83,26 @@ extension Transaction {
     /// Certificates by stored state and kind, and cards by status (populate's summary).
     public func registerCounts() throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT kind, state, COUNT(*) AS n FROM certificates GROUP BY kind, state") {
-            counts["certificates.\(row["kind"] as String).\(row["state"] as String)"] = row["n"]
+        for row in try all("SELECT kind, state, COUNT(*) AS n FROM certificates GROUP BY kind, state") {
+            counts["certificates.\(try row.get("kind") as String).\(try row.get("state") as String)"] = try row.get("n")
         }
-        for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM cards GROUP BY status") {
-            counts["cards.\(row["status"] as String)"] = row["n"]
+        for row in try all("SELECT status, COUNT(*) AS n FROM cards GROUP BY status") {
+            counts["cards.\(try row.get("status") as String)"] = try row.get("n")
         }
-        counts["residents"] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM residents") ?? 0
+        counts["residents"] = try scalar(Int.self, "SELECT COUNT(*) FROM residents") ?? 0
         return counts
     }
 
     /// Certificates for the static OCSP export: serial and kind, of all, or of those issued or whose
     /// revocation time is at or after `since` (ISO storage form), in serial order.
     public func certificateSerials(since: Date?) throws -> [(serial: String, kind: CertificateKind)] {
-        let rows: [Row]
+        let rows: [SQLRow]
         if let since {
             let s = ISOTime.storage(since)
-            rows = try Row.fetchAll(db, sql: "SELECT serial, kind FROM certificates WHERE issued_at >= ? OR revoked_at >= ? ORDER BY serial", arguments: [s, s])
+            rows = try all("SELECT serial, kind FROM certificates WHERE issued_at >= ? OR revoked_at >= ? ORDER BY serial", [s, s])
         } else {
-            rows = try Row.fetchAll(db, sql: "SELECT serial, kind FROM certificates ORDER BY serial")
+            rows = try all("SELECT serial, kind FROM certificates ORDER BY serial")
         }
-        return rows.map { ($0["serial"], CertificateKind(rawValue: $0["kind"]) ?? .auth) }
+        return try rows.map { (try $0.get("serial"), CertificateKind(rawValue: try $0.get("kind")) ?? .auth) }
     }
 }

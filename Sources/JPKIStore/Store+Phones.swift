@@ -46,41 +46,41 @@ extension Store {
 
 extension Transaction {
     public func insertPhone(residentID: Int64, cardID: Int64, platform: PhonePlatform, at: Date) throws -> PhoneRecord {
-        try db.execute(sql: "INSERT INTO phones(resident_id, card_id, platform, status, issued_at) VALUES (?, ?, ?, 'active', ?)",
-                       arguments: [residentID, cardID, platform.rawValue, ISOTime.storage(at)])
-        return PhoneRecord(id: db.lastInsertedRowID, residentID: residentID, cardID: cardID, platform: platform, issuedAt: at,
+        let id = try insertID("INSERT INTO phones(resident_id, card_id, platform, status, issued_at) VALUES (?, ?, ?, 'active', ?)",
+                              [residentID, cardID, platform.rawValue, ISOTime.storage(at)])
+        return PhoneRecord(id: id, residentID: residentID, cardID: cardID, platform: platform, issuedAt: at,
                            status: .active, statusChangedAt: nil, reason: nil)
     }
 
     public func phone(id: Int64) throws -> PhoneRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM phones WHERE id = ?", arguments: [id]).map(Self.phone)
+        try one("SELECT * FROM phones WHERE id = ?", [id]).map(Self.phone)
     }
 
     /// Phones, oldest first, optionally of one resident or card.
     public func phones(residentID: Int64? = nil, cardID: Int64? = nil) throws -> [PhoneRecord] {
         var clauses: [String] = []
-        var args: [any DatabaseValueConvertible] = []
+        var args: SQLArguments = []
         if let residentID { clauses.append("resident_id = ?"); args.append(residentID) }
         if let cardID { clauses.append("card_id = ?"); args.append(cardID) }
         let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
-        return try Row.fetchAll(db, sql: "SELECT * FROM phones \(whereSQL) ORDER BY id", arguments: StatementArguments(args)).map(Self.phone)
+        return try all("SELECT * FROM phones \(whereSQL) ORDER BY id", args).map(Self.phone)
     }
 
     public func setPhoneStatus(_ id: Int64, _ status: PhoneRecord.Status, reason: String?, at now: Date) throws {
-        try db.execute(sql: "UPDATE phones SET status = ?, reason = ?, status_changed_at = ? WHERE id = ?",
-                       arguments: [status.rawValue, reason, ISOTime.storage(now), id])
+        try exec("UPDATE phones SET status = ?, reason = ?, status_changed_at = ? WHERE id = ?",
+                 [status.rawValue, reason, ISOTime.storage(now), id])
     }
 
     /// The certificates of a phone, oldest first (a resumed phone has a revoked and a new signing one).
     public func certificates(phoneID: Int64) throws -> [CertificateRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM certificates WHERE phone_id = ? ORDER BY issued_at, kind, serial", arguments: [phoneID])
+        try all("SELECT * FROM certificates WHERE phone_id = ? ORDER BY issued_at, kind, serial", [phoneID])
             .map(Self.certificate)
     }
 
-    static func phone(_ row: Row) throws -> PhoneRecord {
-        PhoneRecord(id: row["id"], residentID: row["resident_id"], cardID: row["card_id"],
-                    platform: PhonePlatform(rawValue: row["platform"]) ?? .android, issuedAt: try storedDate(row["issued_at"]),
-                    status: PhoneRecord.Status(rawValue: row["status"]) ?? .revoked,
-                    statusChangedAt: try (row["status_changed_at"] as String?).map(storedDate), reason: row["reason"])
+    static func phone(_ row: SQLRow) throws -> PhoneRecord {
+        PhoneRecord(id: try row.get("id"), residentID: try row.get("resident_id"), cardID: try row.get("card_id"),
+                    platform: PhonePlatform(rawValue: try row.get("platform")) ?? .android, issuedAt: try storedDate(row.get("issued_at")),
+                    status: PhoneRecord.Status(rawValue: try row.get("status")) ?? .revoked,
+                    statusChangedAt: try (try row.get("status_changed_at") as String?).map(storedDate), reason: try row.get("reason"))
     }
 }

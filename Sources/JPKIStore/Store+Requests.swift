@@ -39,55 +39,55 @@ extension Store {
 
 extension Transaction {
     public func insertRequest(operation: String, arguments: [String: String], residentID: Int64, at: Date, answer: PINHash) throws -> Int64 {
-        try db.execute(sql: """
+        try insertID("""
             INSERT INTO requests(operation, arguments, resident_id, created_at, answer_salt, answer_hash, answer_iterations, status)
             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')
-            """, arguments: [operation, try Self.json(arguments), residentID, ISOTime.storage(at), Data(answer.salt), Data(answer.hash), answer.iterations])
-        return db.lastInsertedRowID
+            """, [operation, try Self.json(arguments), residentID, ISOTime.storage(at), answer.salt, answer.hash, answer.iterations])
     }
 
     public func request(id: Int64) throws -> AgentRequest? {
-        try Row.fetchOne(db, sql: "SELECT * FROM requests WHERE id = ?", arguments: [id]).map { row in
-            AgentRequest(id: row["id"], operation: row["operation"],
-                         arguments: try JSONDecoder().decode([String: String].self, from: Data((row["arguments"] as String).utf8)),
-                         residentID: row["resident_id"], createdAt: try Self.storedDate(row["created_at"]),
-                         answer: PINHash(salt: [UInt8](row["answer_salt"] as Data), hash: [UInt8](row["answer_hash"] as Data), iterations: row["answer_iterations"]),
-                         status: row["status"], completedAt: try (row["completed_at"] as String?).map(Self.storedDate))
+        try one("SELECT * FROM requests WHERE id = ?", [id]).map { row in
+            AgentRequest(id: try row.get("id"), operation: try row.get("operation"),
+                         arguments: try JSONDecoder().decode([String: String].self, from: Data((try row.get("arguments") as String).utf8)),
+                         residentID: try row.get("resident_id"), createdAt: try Self.storedDate(row.get("created_at")),
+                         answer: PINHash(salt: [UInt8](try row.get("answer_salt") as Data), hash: [UInt8](try row.get("answer_hash") as Data),
+                                         iterations: try row.get("answer_iterations")),
+                         status: try row.get("status"), completedAt: try (try row.get("completed_at") as String?).map(Self.storedDate))
         }
     }
 
     public func completeRequest(id: Int64, at: Date) throws {
-        try db.execute(sql: "UPDATE requests SET status = 'completed', completed_at = ? WHERE id = ?", arguments: [ISOTime.storage(at), id])
+        try exec("UPDATE requests SET status = 'completed', completed_at = ? WHERE id = ?", [ISOTime.storage(at), id])
     }
 
     /// Certificates in state `issued` whose notAfter falls in [from, to], and active cards likewise (expiry notices).
     public func certificatesExpiring(from: Date, to: Date) throws -> [CertificateRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM certificates WHERE state = 'issued' AND not_after >= ? AND not_after <= ? ORDER BY not_after, serial",
-                         arguments: [ISOTime.storage(from), ISOTime.storage(to)]).map(Self.certificate)
+        try all("SELECT * FROM certificates WHERE state = 'issued' AND not_after >= ? AND not_after <= ? ORDER BY not_after, serial",
+                [ISOTime.storage(from), ISOTime.storage(to)]).map(Self.certificate)
     }
 
     public func cardsExpiring(from: Date, to: Date) throws -> [CardRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM cards WHERE status = 'active' AND not_after >= ? AND not_after <= ? ORDER BY not_after, id",
-                         arguments: [ISOTime.storage(from), ISOTime.storage(to)]).map(Self.card)
+        try all("SELECT * FROM cards WHERE status = 'active' AND not_after >= ? AND not_after <= ? ORDER BY not_after, id",
+                [ISOTime.storage(from), ISOTime.storage(to)]).map(Self.card)
     }
 
     /// Whether the resident's most recent revoked card was given up as lost or stolen.
     public func lastRevokedCardWasLost(residentID: Int64) throws -> Bool {
-        try Bool.fetchOne(db, sql: """
+        try scalar(Bool.self, """
             SELECT EXISTS(SELECT 1 FROM certificates c WHERE c.card_id = (
                 SELECT id FROM cards WHERE resident_id = ? AND status = 'revoked' ORDER BY id DESC LIMIT 1)
               AND c.revocation_event IN ('lost', 'stolen'))
-            """, arguments: [residentID]) ?? false
+            """, [residentID]) ?? false
     }
 
     /// Whether a certificate of this kind on the card was revoked because the card was lost or stolen.
     public func certificateLostBefore(cardID: Int64, kind: CertificateKind) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM certificates WHERE card_id = ? AND kind = ? AND revocation_event IN ('lost', 'stolen'))",
-                          arguments: [cardID, kind.rawValue]) ?? false
+        try scalar(Bool.self, "SELECT EXISTS(SELECT 1 FROM certificates WHERE card_id = ? AND kind = ? AND revocation_event IN ('lost', 'stolen'))",
+                   [cardID, kind.rawValue]) ?? false
     }
 
     /// Records the window event of a revocation.
     public func setRevocationEvent(_ serial: String, _ event: String?) throws {
-        try db.execute(sql: "UPDATE certificates SET revocation_event = ? WHERE serial = ?", arguments: [event, serial])
+        try exec("UPDATE certificates SET revocation_event = ? WHERE serial = ?", [event, serial])
     }
 }

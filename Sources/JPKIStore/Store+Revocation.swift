@@ -48,24 +48,32 @@ extension Store {
     }
 
     /// A probe on its own connection for "has anyone committed since I last asked?" (see `ChangeProbe`).
-    public func changeProbe() throws -> ChangeProbe { try ChangeProbe(path: path) }
+    public func changeProbe() throws -> ChangeProbe {
+        switch backend {
+        case .sqlite: ChangeProbe(.sqlite(try SQLiteChangeProbe(path: path)))
+        case .postgres(let register): ChangeProbe(.postgres(register))
+        }
+    }
 }
 
-/// `PRAGMA data_version` on a dedicated read-only connection: the number changes whenever another
-/// connection, in this process or another, commits to the database. Asking costs a few microseconds
-/// and no lock, so a server can ask before every answer.
-public final class ChangeProbe: @unchecked Sendable {
-    private let queue: DatabaseQueue
-
-    init(path: String) throws {
-        var config = Configuration()
-        config.readonly = true
-        config.busyMode = .timeout(15)
-        queue = try DatabaseQueue(path: path, configuration: config)
+/// "Has anyone, in this process or another, committed to the register since I last asked?": a number
+/// that changes with every commit, asked before every OCSP answer. SQLite: `PRAGMA data_version` on a
+/// dedicated read-only connection (a few microseconds, no lock). PostgreSQL: the one-row
+/// `register_version` counter that every write transaction bumps before it commits (one round trip on
+/// a connection of its own, and as strict: a commit is visible to the next probe).
+public final class ChangeProbe: Sendable {
+    enum Backend: Sendable {
+        case sqlite(SQLiteChangeProbe)
+        case postgres(PostgresRegister)
     }
+    let backend: Backend
+    init(_ backend: Backend) { self.backend = backend }
 
     public func dataVersion() throws -> Int64 {
-        try queue.inDatabase { db in try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0 }
+        switch backend {
+        case .sqlite(let probe): try probe.dataVersion()
+        case .postgres(let register): try register.registerVersion()
+        }
     }
 }
 
@@ -99,6 +107,29 @@ extension Transaction {
     public func forEachRevoked(kind: CertificateKind, generation: Int = 1,
                                _ body: (_ serial: UnsafeRawBufferPointer, _ revokedAt: UnsafeRawBufferPointer?,
                                         _ reason: UnsafeRawBufferPointer?, _ municipality: UnsafeRawBufferPointer) throws -> Void) throws {
+        guard let sqlite = conn as? SQLiteConnection else {
+            // PostgreSQL: the rows come as values (the partial index `certificates_crl` still covers the query).
+            let rows = try all("""
+                SELECT serial, revoked_at, reason, municipality_code FROM certificates
+                WHERE kind = ? AND root_generation = ? AND state IN ('revoked', 'hold')
+                """, [kind.rawValue, generation])
+            for row in rows {
+                var serial: String = try row.get(0), municipality: String = try row.get(3)
+                var revokedAt: String? = try row.get(1), reason: String? = try row.get(2)
+                try serial.withUTF8 { s in
+                    try municipality.withUTF8 { m in
+                        func optional(_ text: inout String?, _ f: (UnsafeRawBufferPointer?) throws -> Void) throws {
+                            if text == nil { try f(nil) } else { try text!.withUTF8 { try f(UnsafeRawBufferPointer($0)) } }
+                        }
+                        try optional(&revokedAt) { r in
+                            try optional(&reason) { why in try body(UnsafeRawBufferPointer(s), r, why, UnsafeRawBufferPointer(m)) }
+                        }
+                    }
+                }
+            }
+            return
+        }
+        let db = sqlite.db
         let statement = try db.cachedStatement(sql: """
             SELECT serial, revoked_at, reason, municipality_code FROM certificates INDEXED BY certificates_crl
             WHERE kind = ? AND root_generation = ? AND state IN ('revoked', 'hold')
@@ -123,37 +154,38 @@ extension Transaction {
 
     /// How many certificates of `kind` are revoked or suspended (to size a CRL before building it).
     public func revokedCount(kind: CertificateKind, generation: Int = 1) throws -> Int {
-        try Int.fetchOne(db, sql: """
-            SELECT COUNT(*) FROM certificates INDEXED BY certificates_crl WHERE kind = ? AND root_generation = ? AND state IN ('revoked', 'hold')
-            """, arguments: [kind.rawValue, generation]) ?? 0
+        try scalar(Int.self, """
+            SELECT COUNT(*) FROM certificates \(dialect == .sqlite ? "INDEXED BY certificates_crl" : "") WHERE kind = ? AND root_generation = ? AND state IN ('revoked', 'hold')
+            """, [kind.rawValue, generation]) ?? 0
     }
 
     /// The municipality codes of certificates of `kind` (each names a CRL partition).
     public func municipalityCodes(kind: CertificateKind, generation: Int = 1) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT DISTINCT municipality_code FROM certificates WHERE kind = ? AND root_generation = ? ORDER BY 1",
-                            arguments: [kind.rawValue, generation])
+        try all("SELECT DISTINCT municipality_code FROM certificates WHERE kind = ? AND root_generation = ? ORDER BY 1",
+                [kind.rawValue, generation]).map { try $0.get(0) }
     }
 
     /// The status of one certificate, or nil when no certificate has this serial.
     public func revocationStatus(serial: String) throws -> RevocationStatusRecord? {
-        let statement = try db.cachedStatement(sql: "SELECT serial, kind, state, revoked_at, reason, root_generation FROM certificates WHERE serial = ?")
-        guard let row = try Row.fetchOne(statement, arguments: [serial]) else { return nil }
-        let revokedAt: String? = row[3]
-        return RevocationStatusRecord(serial: row[0], kind: CertificateKind(rawValue: row[1]) ?? .auth,
-                                      state: CertificateRecord.State(rawValue: row[2]) ?? .revoked,
-                                      revokedAt: revokedAt.flatMap(StoredTime.seconds), reason: row[4], generation: row[5])
+        guard let row = try one("SELECT serial, kind, state, revoked_at, reason, root_generation FROM certificates WHERE serial = ?", [serial]) else {
+            return nil
+        }
+        let revokedAt: String? = try row.get(3)
+        return RevocationStatusRecord(serial: try row.get(0), kind: CertificateKind(rawValue: try row.get(1)) ?? .auth,
+                                      state: CertificateRecord.State(rawValue: try row.get(2)) ?? .revoked,
+                                      revokedAt: revokedAt.flatMap(StoredTime.seconds), reason: try row.get(4), generation: try row.get(5))
     }
 
     // MARK: Status log
 
     public func lastStatusChange() throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM status_log") ?? 0
+        try scalar(Int64.self, "SELECT COALESCE(MAX(seq), 0) FROM status_log") ?? 0
     }
 
     /// Status changes after `seq`, oldest first: (seq, serial, kind).
     public func statusChanges(after seq: Int64, limit: Int = 10_000) throws -> [(seq: Int64, serial: String, kind: CertificateKind)] {
-        try Row.fetchAll(db, sql: "SELECT seq, serial, kind FROM status_log WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]).map {
-            (seq: $0[0], serial: $0[1], kind: CertificateKind(rawValue: $0[2]) ?? .auth)
+        try all("SELECT seq, serial, kind FROM status_log WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit]).map {
+            (seq: try $0.get(0), serial: try $0.get(1), kind: CertificateKind(rawValue: try $0.get(2)) ?? .auth)
         }
     }
 }

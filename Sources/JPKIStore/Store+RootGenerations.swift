@@ -48,33 +48,32 @@ extension Store {
 extension Transaction {
     /// The generations after the first, oldest first.
     public func rootGenerations() throws -> [RootGenerationRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM root_generations ORDER BY kind, generation").map { row in
-            RootGenerationRecord(kind: CertificateKind(rawValue: row["kind"]) ?? .auth, generation: row["generation"],
-                                 der: [UInt8](row["der"] as Data), createdAt: try Self.storedDate(row["created_at"]),
-                                 newWithOld: (row["new_with_old"] as Data?).map { [UInt8]($0) },
-                                 oldWithNew: (row["old_with_new"] as Data?).map { [UInt8]($0) })
+        try all("SELECT * FROM root_generations ORDER BY kind, generation").map { row in
+            RootGenerationRecord(kind: CertificateKind(rawValue: try row.get("kind")) ?? .auth, generation: try row.get("generation"),
+                                 der: [UInt8](try row.get("der") as Data), createdAt: try Self.storedDate(row.get("created_at")),
+                                 newWithOld: (try row.get("new_with_old") as Data?).map { [UInt8]($0) },
+                                 oldWithNew: (try row.get("old_with_new") as Data?).map { [UInt8]($0) })
         }
     }
 
     public func insertRootGeneration(_ r: RootGenerationRecord) throws {
-        try db.execute(sql: "INSERT INTO root_generations(kind, generation, der, created_at, new_with_old, old_with_new) VALUES (?, ?, ?, ?, ?, ?)",
-                       arguments: [r.kind.rawValue, r.generation, Data(r.der), ISOTime.storage(r.createdAt),
-                                   r.newWithOld.map { Data($0) }, r.oldWithNew.map { Data($0) }])
+        try exec("INSERT INTO root_generations(kind, generation, der, created_at, new_with_old, old_with_new) VALUES (?, ?, ?, ?, ?, ?)",
+                 [r.kind.rawValue, r.generation, r.der, ISOTime.storage(r.createdAt), r.newWithOld, r.oldWithNew])
     }
 
     /// How many generations after the first there are, both roots together.
     public func rootGenerationCount() throws -> Int {
-        try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM root_generations")) ?? 0
+        try scalar(Int.self, "SELECT COUNT(*) FROM root_generations") ?? 0
     }
 
     /// The newest generation of `kind` (1 when there was no rollover).
     public func currentRootGeneration(kind: CertificateKind) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT MAX(generation) FROM root_generations WHERE kind = ?", arguments: [kind.rawValue]) ?? 1
+        try scalar(Int.self, "SELECT MAX(generation) FROM root_generations WHERE kind = ?", [kind.rawValue]) ?? 1
     }
 
     /// Records which generation issued a certificate (kept out of `insertCertificate`'s column list).
     public func setRootGeneration(serial: String, _ generation: Int) throws {
         guard generation != 1 else { return }
-        try db.execute(sql: "UPDATE certificates SET root_generation = ? WHERE serial = ?", arguments: [generation, serial])
+        try exec("UPDATE certificates SET root_generation = ? WHERE serial = ?", [generation, serial])
     }
 }

@@ -37,28 +37,28 @@ extension Store {
 
 extension Transaction {
     public func insertToken(_ t: TokenRecord) throws {
-        try db.execute(sql: "INSERT INTO tokens(name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, NULL)",
-                       arguments: [t.name, t.role, t.hash, ISOTime.storage(t.createdAt)])
+        try exec("INSERT INTO tokens(name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, NULL)",
+                 [t.name, t.role, t.hash, ISOTime.storage(t.createdAt)])
     }
 
     public func token(name: String) throws -> TokenRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE name = ?", arguments: [name]).map(Self.token)
+        try one("SELECT * FROM tokens WHERE name = ?", [name]).map(Self.token)
     }
 
     public func token(hash: String) throws -> TokenRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE hash = ?", arguments: [hash]).map(Self.token)
+        try one("SELECT * FROM tokens WHERE hash = ?", [hash]).map(Self.token)
     }
 
     public func tokens() throws -> [TokenRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM tokens ORDER BY created_at, name").map(Self.token)
+        try all("SELECT * FROM tokens ORDER BY created_at, name").map(Self.token)
     }
 
     public func revokeToken(name: String, at: Date) throws {
-        try db.execute(sql: "UPDATE tokens SET revoked_at = ? WHERE name = ?", arguments: [ISOTime.storage(at), name])
+        try exec("UPDATE tokens SET revoked_at = ? WHERE name = ?", [ISOTime.storage(at), name])
     }
 
-    static func token(_ row: Row) throws -> TokenRecord {
-        TokenRecord(name: row["name"], role: row["role"], hash: row["hash"], createdAt: try storedDate(row["created_at"]),
-                    revokedAt: try (row["revoked_at"] as String?).map(storedDate))
+    static func token(_ row: SQLRow) throws -> TokenRecord {
+        TokenRecord(name: try row.get("name"), role: try row.get("role"), hash: try row.get("hash"), createdAt: try storedDate(row.get("created_at")),
+                    revokedAt: try (try row.get("revoked_at") as String?).map(storedDate))
     }
 }
