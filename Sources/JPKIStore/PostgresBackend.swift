@@ -1,4 +1,5 @@
 import Foundation
+import JPKIDomain
 import Logging
 import NIOCore
 import NIOPosix
@@ -69,8 +70,8 @@ final class PostgresRegister: @unchecked Sendable {
     }
 
     deinit {
-        for c in idle { _ = c.close() }
-        _ = probeConnection?.close()
+        for c in idle { Self.closeQuietly(c) }
+        if let p = probeConnection { Self.closeQuietly(p) }
     }
 
     // MARK: URL
@@ -100,6 +101,10 @@ final class PostgresRegister: @unchecked Sendable {
 
     // MARK: Connections
 
+    static func closeQuietly(_ c: PostgresConnection) {
+        let _: EventLoopFuture<Void> = c.close()
+    }
+
     private func connect() throws -> PostgresConnection {
         condition.lock(); nextID += 1; let id = nextID; condition.unlock()
         do {
@@ -125,7 +130,7 @@ final class PostgresRegister: @unchecked Sendable {
         condition.lock()
         if broken || c.isClosed {
             opened -= 1
-            _ = c.close()
+            Self.closeQuietly(c)
         } else {
             idle.append(c)
         }
@@ -172,7 +177,8 @@ final class PostgresRegister: @unchecked Sendable {
             guard let row = try sql.rows("SELECT version FROM register_version WHERE id = 1", []).first else { return 0 }
             return try row.get(0)
         } catch {
-            _ = probeConnection?.close(); probeConnection = nil
+            if let p = probeConnection { Self.closeQuietly(p) }
+            probeConnection = nil
             throw error
         }
     }
@@ -232,7 +238,7 @@ final class PostgresRegister: @unchecked Sendable {
         do {
             connection = try PostgresConnection.connect(on: group.next(), configuration: configuration, id: 0, logger: logger).wait()
         } catch { throw RegisterError.wrap(error, "cannot connect to \(display)") }
-        defer { try? connection.close().wait() }
+        defer { let f: EventLoopFuture<Void> = connection.close(); try? f.wait() }
         try body(PostgresSQLConnection(connection, display))
     }
 }

@@ -30,17 +30,21 @@ final class SQLiteConnection: SQLConnection {
     func rows(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         let statement = try db.cachedStatement(sql: sql)
         let columns = statement.columnNames
-        return try Row.fetchAll(statement, arguments: Self.arguments(arguments)).map { row in
-            SQLRow(columns: columns, values: (0..<row.count).map { i in
-                switch row.databaseValue(atIndex: i).storage {
+        let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
+        var rows: [SQLRow] = []
+        while let row = try cursor.next() {
+            rows.append(SQLRow(columns: columns, values: (0..<columns.count).map { i in
+                let value: DatabaseValue = row[i]
+                switch value.storage {
                 case .null: return .null
                 case .int64(let v): return .int(v)
                 case .double(let d): return .int(Int64(d))
                 case .string(let s): return .text(s)
                 case .blob(let d): return .blob([UInt8](d))
                 }
-            })
+            }))
         }
+        return rows
     }
 
     func insert(_ sql: String, _ arguments: [SQLValue]) throws -> Int64 {

@@ -63,18 +63,19 @@ struct PostgresServeTests {
         let failures = StoreBackendTests.Box<[String]>([])
         let cliNumbers = StoreBackendTests.Box<[Int]>([])
         let rounds = 3
+        let sandbox = home.sandbox, folder = home.url
         StoreBackendTests.concurrently(2) { stream in
             for round in 0..<rounds {
                 do {
-                    let r = try home.cli(["resident", "add", "--name", "並行 \(stream)\(round)", "--birth", "1980-01-0\(round + 1)", "--sex", "female",
-                                          "--address", "埼玉県川越市元町1丁目3番地1", "--json"])
+                    let r = try Run.cli(["resident", "add", "--name", "並行 \(stream)\(round)", "--birth", "1980-01-0\(round + 1)", "--sex", "female",
+                                          "--address", "埼玉県川越市元町1丁目3番地1", "--json"], home: sandbox)
                     guard let rid = r.json["id"] as? Int else { failures.update { $0.append("resident: \(r.stdout)\(r.stderr)") }; continue }
-                    let c = try home.cli(["card", "issue", "--resident", String(rid), "--sign-pin", "ABC123", "--auth-pin", "1234", "--json"])
+                    let c = try Run.cli(["card", "issue", "--resident", String(rid), "--sign-pin", "ABC123", "--auth-pin", "1234", "--json"], home: sandbox)
                     if c.status != 0 { failures.update { $0.append("card issue: \(c.stdout)\(c.stderr)") } }
-                    let out = home.url.appendingPathComponent("crl-\(stream)-\(round)")
-                    let g = try home.cli(["crl", "generate", "--out", out.path, "--no-partitions", "--json"])
+                    let out = folder.appendingPathComponent("crl-\(stream)-\(round)")
+                    let g = try Run.cli(["crl", "generate", "--out", out.path, "--no-partitions", "--json"], home: sandbox)
                     if g.status != 0 { failures.update { $0.append("crl generate: \(g.stdout)\(g.stderr)") } }
-                    if let der = try? Data(contentsOf: out.appendingPathComponent("sign.crl")), let n = try crlNumber(der, folder: home.url) {
+                    if let der = try? Data(contentsOf: out.appendingPathComponent("sign.crl")), let n = try crlNumber(der, folder: folder) {
                         cliNumbers.update { $0.append(n) }
                     } else {
                         failures.update { $0.append("no CRL in \(out.path)") }
