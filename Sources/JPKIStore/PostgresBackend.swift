@@ -101,8 +101,10 @@ final class PostgresRegister: @unchecked Sendable {
 
     // MARK: Connections
 
+    /// Closes and waits (postgres-nio insists a connection is closed before it goes away).
     static func closeQuietly(_ c: PostgresConnection) {
-        let _: EventLoopFuture<Void> = c.close()
+        let f: EventLoopFuture<Void> = c.close()
+        if !Self.group.next().inEventLoop { try? f.wait() }
     }
 
     private func connect() throws -> PostgresConnection {
@@ -272,8 +274,40 @@ final class PostgresSQLConnection: SQLConnection {
         }
     }
 
+    /// Runs statements without arguments, one at a time (postgres-nio sends each as an extended
+    /// query, which takes one statement): `sql` is split at the `;` outside quotes and `$$` bodies.
     func simple(_ sql: String) throws {
-        do { _ = try connection.simpleQuery(sql).wait() } catch { throw RegisterError.wrap(error, "the register at \(display)") }
+        for statement in Self.statements(sql) {
+            do { _ = try connection.query(statement, []).wait() } catch { throw RegisterError.wrap(error, "the register at \(display)") }
+        }
+    }
+
+    static func statements(_ sql: String) -> [String] {
+        var out: [String] = [], current = ""
+        var quote: Character?, dollar = false
+        var previous: Character = " "
+        for ch in sql {
+            if dollar {
+                if ch == "$" && previous == "$" { dollar = false }
+            } else if let q = quote {
+                if ch == q { quote = nil }
+            } else if ch == "'" || ch == "\"" {
+                quote = ch
+            } else if ch == "$" && previous == "$" {
+                dollar = true
+            } else if ch == ";" {
+                let t = current.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !t.isEmpty { out.append(t) }
+                current = ""; previous = " "
+                continue
+            }
+            current.append(ch)
+            // `$$` closes only with a fresh pair: forget the `$` that opened or closed one.
+            previous = (ch == "$" && previous == "$") ? " " : ch
+        }
+        let t = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !t.isEmpty { out.append(t) }
+        return out
     }
 
     private func run(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresQueryResult {
