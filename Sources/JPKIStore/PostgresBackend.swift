@@ -101,16 +101,28 @@ final class PostgresRegister: @unchecked Sendable {
 
     // MARK: Connections
 
+    /// Waits for a future of the register's own event loop. Not `EventLoopFuture.wait()`, which NIO
+    /// forbids on every event loop thread: the OCSP fast path asks the change probe on a server event
+    /// loop (as it does SQLite's `PRAGMA data_version`), and blocking that thread for one loopback
+    /// round trip is safe because the future completes on this group's own thread, never the caller's.
+    static func block<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
+        precondition(!group.next().inEventLoop, "the PostgreSQL register waited on its own event loop")
+        let box = FutureResult<T>(), done = DispatchSemaphore(value: 0)
+        future.whenComplete { box.result = $0; done.signal() }
+        done.wait()
+        return try box.result!.get()
+    }
+
     /// Closes and waits (postgres-nio insists a connection is closed before it goes away).
     static func closeQuietly(_ c: PostgresConnection) {
         let f: EventLoopFuture<Void> = c.close()
-        if !Self.group.next().inEventLoop { try? f.wait() }
+        if !Self.group.next().inEventLoop { _ = try? Self.block(f) }
     }
 
     private func connect() throws -> PostgresConnection {
         condition.lock(); nextID += 1; let id = nextID; condition.unlock()
         do {
-            return try PostgresConnection.connect(on: Self.group.next(), configuration: configuration, id: id, logger: Self.logger).wait()
+            return try Self.block(PostgresConnection.connect(on: Self.group.next(), configuration: configuration, id: id, logger: Self.logger))
         } catch {
             throw RegisterError.wrap(error, "cannot connect to the register at \(displayURL)")
         }
@@ -238,11 +250,15 @@ final class PostgresRegister: @unchecked Sendable {
         let (configuration, display) = try parse(url)
         let connection: PostgresConnection
         do {
-            connection = try PostgresConnection.connect(on: group.next(), configuration: configuration, id: 0, logger: logger).wait()
+            connection = try block(PostgresConnection.connect(on: group.next(), configuration: configuration, id: 0, logger: logger))
         } catch { throw RegisterError.wrap(error, "cannot connect to \(display)") }
-        defer { let f: EventLoopFuture<Void> = connection.close(); try? f.wait() }
+        defer { closeQuietly(connection) }
         try body(PostgresSQLConnection(connection, display))
     }
+}
+
+final class FutureResult<T>: @unchecked Sendable {
+    var result: Result<T, any Error>?
 }
 
 /// A PostgreSQL connection inside one transaction: `?` placeholders numbered, values bound as int8,
@@ -278,7 +294,7 @@ final class PostgresSQLConnection: SQLConnection {
     /// query, which takes one statement): `sql` is split at the `;` outside quotes and `$$` bodies.
     func simple(_ sql: String) throws {
         for statement in Self.statements(sql) {
-            do { _ = try connection.query(statement, []).wait() } catch { throw RegisterError.wrap(error, "the register at \(display)") }
+            do { _ = try PostgresRegister.block(connection.query(statement, [])) } catch { throw RegisterError.wrap(error, "the register at \(display)") }
         }
     }
 
@@ -312,7 +328,7 @@ final class PostgresSQLConnection: SQLConnection {
 
     private func run(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresQueryResult {
         do {
-            return try connection.query(Self.numberedSQL(sql), arguments.map(Self.bind)).wait()
+            return try PostgresRegister.block(connection.query(Self.numberedSQL(sql), arguments.map(Self.bind)))
         } catch {
             throw RegisterError.wrap(error, "the register at \(display)")
         }

@@ -11,7 +11,7 @@ struct PostgresServeTests {
         defer { try? FileManager.default.removeItem(at: file) }
         let r = try Run.openssl(["crl", "-inform", "DER", "-in", file.path, "-noout", "-crlnumber"])
         guard r.status == 0, let hex = r.stdout.split(separator: "=").last?.trimmingCharacters(in: .whitespacesAndNewlines) else { return nil }
-        return Int(hex, radix: 16)
+        return Int(hex.hasPrefix("0x") ? String(hex.dropFirst(2)) : hex, radix: 16)
     }
 
     func ocsp(_ home: TempHome, _ server: ServerProcess, _ cert: URL) throws -> String {
