@@ -102,4 +102,32 @@ struct PostgresServeTests {
         #expect(Set(listed).count == listed.count)
         #expect(try home.cli(["audit", "verify", "--json"]).status == 0)
     }
+
+    @Test("[database] url in the configuration: init records it, later commands use it; a URL that is not postgres:// is refused")
+    func configuredURL() throws {
+        let home = TempHome()
+        var text = try String(contentsOf: try home.config(port: ServerProcess.freePort()), encoding: .utf8)
+        let bad = home.file("bad.toml")
+        try (text + "\n[database]\nurl = \"mysql://x/y\"\n").write(to: bad, atomically: true, encoding: .utf8)
+        let refused = try Run.cli(["init", "--config", bad.path, "--json"], home: home.sandbox)
+        #expect(refused.status != 0 && refused.errorCode == "config" && refused.errorMessage.contains("postgres://"), "\(refused.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: home.sandbox.path))
+        guard let register = try RegisterBackend.postgres.fresh() else { return }
+        text += "\n[database]\nurl = \"\(register.location)\"\n"
+        let good = home.file("good.toml")
+        try text.write(to: good, atomically: true, encoding: .utf8)
+        let r = try Run.cli(["init", "--config", good.path, "--json"], home: home.sandbox)
+        #expect(r.status == 0, "\(r.stderr)\(r.stdout)")
+        let recorded = try String(contentsOf: home.sandbox.appendingPathComponent("database.url"), encoding: .utf8)
+        #expect(recorded == register.location)
+        let attributes = try FileManager.default.attributesOfItem(atPath: home.sandbox.appendingPathComponent("database.url").path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let id = try home.addResident()
+        #expect(id == 1)
+        let audit = try home.cli(["audit", "--json"])
+        #expect((audit.json["entries"] as? [[String: Any]] ?? []).map { $0["operation"] as? String } == ["init", "resident.add"], "\(audit.stdout.prefix(400))")
+        // A register that cannot be reached: a clear error naming it.
+        let down = try Run.cli(["resident", "list", "--database", "postgres://nobody@127.0.0.1:1/none", "--json"], home: home.sandbox)
+        #expect(down.status != 0 && down.errorMessage.contains("cannot connect to the register at postgres://nobody@127.0.0.1:1/none"), "\(down.stdout)")
+    }
 }
