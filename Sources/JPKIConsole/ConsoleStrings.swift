@@ -124,6 +124,7 @@ enum ConsoleStrings {
         "viewerNote": ("A viewer token sees the register but cannot change it.", "viewer トークンは閲覧のみです。"),
         "done": ("Done", "完了しました"),
         "refused": ("Refused by the CA", "CA が受け付けませんでした"),
+        "yes": ("yes", "はい"), "no": ("no", "いいえ"),
         "unknown": ("not stated", "不明"),
         "limit.birthday": ("birthday (the 5th after issuance; 6th on an early renewal; a card's 10th or 5th)", "誕生日（発行後5回目。早期更新は6回目。カードは10回目または5回目）"),
         "limit.periodOfStay": ("period of stay", "在留期間の満了日"),

@@ -65,7 +65,7 @@ enum ConsoleTemplates {
     {{#failed}}<p class="flash error" role="alert" id="signin-error">{{t.signinFailed}}</p>{{/failed}}
     <form method="post" action="/console/signin" class="stack">
     <label for="token">{{t.token}}</label>
-    <input id="token" name="token" type="password" autocomplete="off" required aria-describedby="token-help">
+    <input id="token" name="token" type="password" autocomplete="current-password" required aria-describedby="token-help">
     <p id="token-help" class="help">{{t.tokenHelp}}</p>
     <button type="submit" id="signin">{{t.signin}}</button>
     </form>
@@ -151,7 +151,7 @@ enum ConsoleTemplates {
     {{/canSuspend}}
     {{#canResume}}
     <form method="post" action="/console/cards/{{id}}/resume" class="inline">\(csrf)<input type="hidden" name="back" value="{{back}}">
-    <label for="card-{{id}}-resume-pin">{{t.pinOfCard}}</label><input id="card-{{id}}-resume-pin" name="pin" type="password" autocomplete="off" required>
+    <label for="card-{{id}}-resume-pin">{{t.pinOfCard}}</label><input id="card-{{id}}-resume-pin" name="pin" type="password" autocomplete="current-password" required>
     \(applicantSelect("card-{{id}}-resume"))
     <button type="submit" id="card-{{id}}-resume">{{t.resume}}</button></form>
     {{/canResume}}
@@ -162,14 +162,14 @@ enum ConsoleTemplates {
     \(applicantSelect("card-{{id}}-revoke"))
     <button type="submit" class="danger" id="card-{{id}}-revoke">{{t.revoke}}</button></form>
     <form method="post" action="/console/cards/{{id}}/renew" class="inline">\(csrf)<input type="hidden" name="back" value="{{back}}">
-    <label for="card-{{id}}-renew-sign">{{t.signPin}}</label><input id="card-{{id}}-renew-sign" name="signPin" type="password" autocomplete="off">
-    <label for="card-{{id}}-renew-auth">{{t.authPin}}</label><input id="card-{{id}}-renew-auth" name="authPin" type="password" autocomplete="off" inputmode="numeric" required>
+    <label for="card-{{id}}-renew-sign">{{t.signPin}}</label><input id="card-{{id}}-renew-sign" name="signPin" type="password" autocomplete="new-password">
+    <label for="card-{{id}}-renew-auth">{{t.authPin}}</label><input id="card-{{id}}-renew-auth" name="authPin" type="password" autocomplete="new-password" inputmode="numeric" required>
     \(applicantSelect("card-{{id}}-renew"))
     <button type="submit" id="card-{{id}}-renew">{{t.renew}}</button></form>
     <form method="post" action="/console/certificates" class="inline">\(csrf)<input type="hidden" name="back" value="{{back}}"><input type="hidden" name="card" value="{{id}}">
     <label for="card-{{id}}-kind">{{t.kind}}</label>
     <select id="card-{{id}}-kind" name="kind"><option value="sign">{{t.sign}}</option><option value="auth">{{t.auth}}</option></select>
-    <label for="card-{{id}}-new-pin">{{t.pin}}</label><input id="card-{{id}}-new-pin" name="pin" type="password" autocomplete="off" required>
+    <label for="card-{{id}}-new-pin">{{t.pin}}</label><input id="card-{{id}}-new-pin" name="pin" type="password" autocomplete="new-password" required>
     \(applicantSelect("card-{{id}}-issue"))
     <button type="submit" id="card-{{id}}-issue-cert">{{t.issueCertificate}}</button></form>
     {{/canRevoke}}
@@ -196,16 +196,16 @@ enum ConsoleTemplates {
     \(applicantSelect("cert-{{serial}}-revoke"))
     <button type="submit" class="danger" id="cert-{{serial}}-revoke">{{t.revoke}}</button></form>
     <form method="post" action="/console/certificates/{{serial}}/renew" class="inline">\(csrf)<input type="hidden" name="back" value="{{back}}">
-    <label for="cert-{{serial}}-renew-pin">{{t.newPin}}</label><input id="cert-{{serial}}-renew-pin" name="pin" type="password" autocomplete="off">
+    <label for="cert-{{serial}}-renew-pin">{{t.newPin}}</label><input id="cert-{{serial}}-renew-pin" name="pin" type="password" autocomplete="new-password">
     \(applicantSelect("cert-{{serial}}-renew"))
-    <span class="check"><input id="cert-{{serial}}-notice" name="noticeForm" type="checkbox" value="yes"><label for="cert-{{serial}}-notice">{{t.noticeForm}}</label></span>
+    <label for="cert-{{serial}}-notice">{{t.noticeForm}}</label><select id="cert-{{serial}}-notice" name="noticeForm"><option value="">{{t.no}}</option><option value="yes">{{t.yes}}</option></select>
     <button type="submit" id="cert-{{serial}}-renew">{{t.renew}}</button></form>
     <form method="post" action="/console/certificates/{{serial}}/pin-reset" class="inline">\(csrf)<input type="hidden" name="back" value="{{back}}">
-    <label for="cert-{{serial}}-reset-pin">{{t.newPin}}</label><input id="cert-{{serial}}-reset-pin" name="newPin" type="password" autocomplete="off" required>
+    <label for="cert-{{serial}}-reset-pin">{{t.newPin}}</label><input id="cert-{{serial}}-reset-pin" name="newPin" type="password" autocomplete="new-password" required>
     \(applicantSelect("cert-{{serial}}-reset"))
     <button type="submit" id="cert-{{serial}}-pin-reset">{{t.pinReset}}</button></form>
     <form method="post" action="/console/certificates/{{serial}}/export" class="inline">\(csrf)
-    <label for="cert-{{serial}}-p12-password">{{t.p12Password}}</label><input id="cert-{{serial}}-p12-password" name="password" type="password" autocomplete="off" required>
+    <label for="cert-{{serial}}-p12-password">{{t.p12Password}}</label><input id="cert-{{serial}}-p12-password" name="password" type="password" autocomplete="new-password" required>
     <button type="submit" id="cert-{{serial}}-p12">{{t.pkcs12}} — {{t.export}}</button></form>
     </div></details>
     {{/live}}{{/certificates}}
@@ -217,8 +217,8 @@ enum ConsoleTemplates {
     <section aria-labelledby="issue-h">
     <h2 id="issue-h">{{t.issueCard}}</h2>
     <form method="post" action="/console/cards" class="stack" id="issue-card-form">\(csrf)<input type="hidden" name="back" value="{{back}}"><input type="hidden" name="resident" value="{{r.id}}">
-    <label for="ic-sign">{{t.signPin}}</label><input id="ic-sign" name="signPin" type="password" autocomplete="off">
-    <label for="ic-auth">{{t.authPin}}</label><input id="ic-auth" name="authPin" type="password" autocomplete="off" inputmode="numeric" required>
+    <label for="ic-sign">{{t.signPin}}</label><input id="ic-sign" name="signPin" type="password" autocomplete="new-password">
+    <label for="ic-auth">{{t.authPin}}</label><input id="ic-auth" name="authPin" type="password" autocomplete="new-password" inputmode="numeric" required>
     \(applicantSelect("ic"))
     <button type="submit" id="issue-card">{{t.issueCardButton}}</button>
     </form>
@@ -250,10 +250,10 @@ enum ConsoleTemplates {
     {{#canOperate}}
     <form method="post" action="/console/requests/{{id}}/complete" class="stack">\(csrf)
     <label for="rq-{{id}}-answer">{{t.answerCode}}</label><input id="rq-{{id}}-answer" name="answer" required autocomplete="off">
-    <label for="rq-{{id}}-sign">{{t.signPin}}</label><input id="rq-{{id}}-sign" name="signPin" type="password" autocomplete="off">
-    <label for="rq-{{id}}-auth">{{t.authPin}}</label><input id="rq-{{id}}-auth" name="authPin" type="password" autocomplete="off">
-    <label for="rq-{{id}}-pin">{{t.pin}}</label><input id="rq-{{id}}-pin" name="pin" type="password" autocomplete="off">
-    <label for="rq-{{id}}-newpin">{{t.newPin}}</label><input id="rq-{{id}}-newpin" name="newPin" type="password" autocomplete="off">
+    <label for="rq-{{id}}-sign">{{t.signPin}}</label><input id="rq-{{id}}-sign" name="signPin" type="password" autocomplete="new-password">
+    <label for="rq-{{id}}-auth">{{t.authPin}}</label><input id="rq-{{id}}-auth" name="authPin" type="password" autocomplete="new-password">
+    <label for="rq-{{id}}-pin">{{t.pin}}</label><input id="rq-{{id}}-pin" name="pin" type="password" autocomplete="new-password">
+    <label for="rq-{{id}}-newpin">{{t.newPin}}</label><input id="rq-{{id}}-newpin" name="newPin" type="password" autocomplete="new-password">
     <button type="submit" id="rq-{{id}}-complete">{{t.secondVisit}}: {{t.complete}}</button>
     </form>
     {{/canOperate}}

@@ -107,7 +107,10 @@ struct ConsoleTests {
         #expect(session.count == 64 && csrf.count == 64)
         let page = try f.get("/console/residents/\(id)", cookie: session)
         let html = String(decoding: page.body, as: UTF8.self)
-        #expect(page.status == 200 && html.contains("&lt;b&gt;太字&lt;/b&gt;") && !html.contains("<b>太字"), "\(html.prefix(400))")
+        // The CA keeps a name as JIS X 0208 (full-width) characters; the page shows what it keeps, escaped.
+        #expect(page.status == 200 && html.contains("＜ｂ＞太字＜／ｂ＞") && !html.contains("<b>"), "\(html.prefix(400))")
+        let reflected = String(decoding: try f.get("/console/?q=%3Cb%3Ex%22%3C%2Fb%3E", cookie: session).body, as: UTF8.self)
+        #expect(reflected.contains(#"value="&lt;b&gt;x&quot;&lt;/b&gt;""#) && !reflected.contains("<b>x"), "\(reflected.prefix(2000))")
         #expect(page.headers["content-security-policy"]?.contains("default-src 'none'") == true)
         #expect(page.headers["x-frame-options"] == "DENY" && page.headers["cache-control"] == "no-store")
         #expect(html.contains(#"<html lang="en">"#) && html.contains(#"name="viewport""#))
