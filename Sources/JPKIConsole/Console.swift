@@ -482,7 +482,11 @@ public struct Console: Sendable {
     }
 
     static let reasonOptions: [(value: String, label: String)] = {
-        var out = RevocationReason.windowEvents.sorted { $0.key < $1.key }.map { ($0.key, "\($0.key) → \($0.value.rawValue)") }
+        // The window's events first, the commonest first; any other event the domain knows after them.
+        let common = ["lost", "stolen", "pin-leaked", "misuse", "moved", "death", "stop", "voluntary-stop", "damaged", "destroyed-before-delivery"]
+        let events = common.filter { RevocationReason.windowEvents[$0] != nil }
+            + RevocationReason.windowEvents.keys.filter { !common.contains($0) }.sorted()
+        var out = events.compactMap { e in RevocationReason.windowEvents[e].map { (e, "\(e) → \($0.rawValue)") } }
         out += RevocationReason.allCases.filter { $0 != .certificateHold }.map { ($0.rawValue, $0.rawValue) }
         return out
     }()

@@ -361,7 +361,7 @@ enum ConsoleTemplates {
     .inline { display: inline-flex; flex-wrap: wrap; gap: 6px; align-items: center; margin: 4px 12px 4px 0; }
     .actions { display: flex; flex-wrap: wrap; gap: 4px; padding: 6px 0; }
     .check { display: inline-flex; gap: 6px; align-items: center; }
-    input, select, button { font: inherit; padding: 4px 8px; min-height: 36px; }
+    input, select, button { font: inherit; padding: 4px 8px; min-height: 36px; max-width: 100%; }
     button { background: var(--accent); color: #fff; border: 1px solid var(--accent); border-radius: 4px; cursor: pointer; }
     button.danger { background: var(--danger); border-color: var(--danger); }
     .help { color: var(--muted); }

@@ -134,6 +134,12 @@ struct ConsoleTests {
         #expect(issued.status == 303)
         let after = String(decoding: try f.get("/console/residents/\(child)", cookie: session).body, as: UTF8.self)
         #expect(after.contains("under-15s"), "\(after.prefix(3000))")
+        // What set a last valid day: a foreign resident's period of stay, ahead of the birthday.
+        let visitor = try f.home.addResident(name: "SMITH JOHN", birth: "1990-07-01", extra: ["--residence-until", "2028-03-31"])
+        #expect(try f.post("/console/cards", form: "csrf=\(csrf)&resident=\(visitor)&signPin=ABC123&authPin=1234", cookie: session).status == 303)
+        let stay = String(decoding: try f.get("/console/residents/\(visitor)", cookie: session).body, as: UTF8.self)
+        #expect(stay.components(separatedBy: "period of stay").count - 1 >= 3, "card, signing and authentication certificates: \(stay.prefix(4000))")
+        #expect(stay.contains("2028-03-31T23:59:59+09:00"))
     }
 
     @Test("serve --admin-access off: no console (404); the demo-less default answers loopback")
