@@ -137,6 +137,7 @@ enum ConsoleTemplates {
     {{/hasPending}}
     <section aria-labelledby="cards-h">
     <h2 id="cards-h">{{t.cards}}</h2>
+    <p class="help">{{t.endByHelp}}</p>
     {{^cards}}<p>{{t.noCards}}</p>{{/cards}}
     {{#cards}}
     <article class="card" id="card-{{id}}" aria-labelledby="card-{{id}}-h">

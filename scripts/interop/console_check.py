@@ -155,7 +155,7 @@ def page_csrf(url, cookie):
 def shoot(b, folder, name, width, height=None):
     b.d.set_window_size(width, height or 900)
     b.d.execute_script("window.scrollTo(0, 0)")
-    total = b.d.execute_script("return Math.min(document.documentElement.scrollHeight, 4000)")
+    total = b.d.execute_script("return Math.min(document.documentElement.scrollHeight, 1500)")
     b.d.set_window_size(width, max(total + 120, 600) if height is None else height)
     b.d.execute_script("window.scrollTo(0, 0)")
     path = os.path.join(folder, f"{name}.png")
