@@ -142,7 +142,27 @@ struct ConsoleTests {
         #expect(stay.contains("2028-03-31T23:59:59+09:00"))
     }
 
-    @Test("serve --admin-access off: no console (404); the demo-less default answers loopback")
+    @Test("over HTTPS (serve --tls-cert/--tls-key) the session cookie is Secure")
+    func secureCookie() throws {
+        let home = TempHome()
+        try home.initialize()
+        let cert = home.file("tls.pem"), key = home.file("tls.key")
+        let made = try Run.openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key.path, "-out", cert.path,
+                                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let token = try home.cli(["token", "create", "--name", "tls", "--role", "viewer", "--json"]).json["token"] as? String ?? ""
+        let server = try ServerProcess(home: home.sandbox, port: ServerProcess.freePort(),
+                                       arguments: ["--tls-cert", cert.path, "--tls-key", key.path], folder: home.url)
+        defer { server.stop() }
+        let form = home.file("signin-form")
+        try "token=\(token)".write(to: form, atomically: true, encoding: .utf8)
+        let r = try HTTP.request("https://127.0.0.1:\(server.port)/console/signin", method: "POST", contentType: "application/x-www-form-urlencoded",
+                                 body: form, extra: ["--cacert", cert.path], folder: home.url)
+        let cookie = r.headers["set-cookie"] ?? ""
+        #expect(r.status == 303 && cookie.contains("; Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "\(r.status) \(cookie)")
+    }
+
+    @Test("serve --admin-access off: no console (404)")
     func accessOff() throws {
         let f = try Fixture(serveArguments: ["--admin-access", "off"])
         #expect(try f.get("/console/").status == 404)
