@@ -98,7 +98,7 @@ extension Sandbox {
             return ConsoleCard(card: CardResource(card, now: now), limit: cardLimit, certificates: full)
         }
         return ConsoleResidentPage(resident: ResidentResource(resident), age: Birthday.age(of: resident.dateOfBirth, on: today),
-                                   cards: cards, pending: try pendingRequests().filter { $0.residentID == id })
+                                   cards: cards, pending: try pendingRequests(residentID: id))
     }
 
     /// Which of ValidityRule's bounds gave this last valid day. The rule keeps the birthday unless another
@@ -117,10 +117,10 @@ extension Sandbox {
         day.year > birth.year && Birthday.anniversary(of: birth, in: day.year) == day
     }
 
-    /// The voluntary agents' requests still awaiting their second visit, oldest first. Found through the
-    /// audit log's `pending` entries ("request N: …"), each checked against the register.
-    public func pendingRequests() throws -> [AgentRequestSummary] {
-        let entries = try store.read { try $0.auditEntries() }
+    /// The voluntary agents' requests still awaiting their second visit (of one resident, or all), oldest
+    /// first. Found through the audit log's `pending` entries ("request N: …"), each checked against the register.
+    public func pendingRequests(residentID: Int64? = nil) throws -> [AgentRequestSummary] {
+        let entries = try store.read { try $0.auditEntries(residentID: residentID) }
         var ids: [Int64] = []
         for e in entries where e.outcome == "pending" && e.detail.hasPrefix("request ") {
             let digits = e.detail.dropFirst("request ".count).prefix { $0.isNumber }
