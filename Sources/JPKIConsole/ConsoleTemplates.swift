@@ -181,10 +181,10 @@ enum ConsoleTemplates {
     <thead><tr><th scope="col">{{t.kind}}</th><th scope="col">{{t.serial}}</th><th scope="col">{{t.status}}</th><th scope="col">{{t.reason}}</th><th scope="col">{{t.notBefore}}</th><th scope="col">{{t.notAfter}}</th><th scope="col">{{t.endBy}}</th><th scope="col">{{t.pinTries}}</th><th scope="col">{{t.download}}</th></tr></thead>
     <tbody>
     {{#certificates}}<tr id="cert-{{serial}}" data-kind="{{kind}}">
-    <td>{{kindLabel}} ({{form}})</td><td class="mono">{{serial}}</td><td><span class="status status-{{status}}" id="cert-{{serial}}-status">{{status}}</span></td><td>{{reason}}</td>
-    <td>{{notBefore}}</td><td>{{notAfter}}</td><td>{{limit}}{{#renewalOpens}}<br><small>{{t.renewalOpens}} {{renewalOpens}}</small>{{/renewalOpens}}{{#inWindow}}<br><small>{{t.inWindow}}</small>{{/inWindow}}</td>
-    <td>{{pinTriesLeft}}{{#locked}} ({{t.locked}}){{/locked}}</td>
-    <td><a href="/console/certificates/{{serial}}/cert.pem" id="cert-{{serial}}-pem">PEM</a> · <a href="/console/certificates/{{serial}}/cert.der" id="cert-{{serial}}-der">DER</a></td></tr>
+    <td data-label="{{t.kind}}">{{kindLabel}} ({{form}})</td><td class="mono" data-label="{{t.serial}}">{{serial}}</td><td data-label="{{t.status}}"><span class="status status-{{status}}" id="cert-{{serial}}-status">{{status}}</span></td><td data-label="{{t.reason}}">{{reason}}</td>
+    <td data-label="{{t.notBefore}}">{{notBefore}}</td><td data-label="{{t.notAfter}}">{{notAfter}}</td><td data-label="{{t.endBy}}"><span>{{limit}}{{#renewalOpens}}<br><small>{{t.renewalOpens}} {{renewalOpens}}</small>{{/renewalOpens}}{{#inWindow}}<br><small>{{t.inWindow}}</small>{{/inWindow}}</span></td>
+    <td data-label="{{t.pinTries}}"><span>{{pinTriesLeft}}{{#locked}} ({{t.locked}}){{/locked}}</span></td>
+    <td data-label="{{t.download}}"><span><a href="/console/certificates/{{serial}}/cert.pem" id="cert-{{serial}}-pem">PEM</a> · <a href="/console/certificates/{{serial}}/cert.der" id="cert-{{serial}}-der">DER</a></span></td></tr>
     {{/certificates}}
     </tbody></table></div>
     {{#canOperate}}
@@ -381,6 +381,12 @@ enum ConsoleTemplates {
       .details { grid-template-columns: 1fr; } .details dd { margin-bottom: 6px; }
       .who { margin-left: 0; }
       .inline { display: flex; width: 100%; } .inline input, .inline select { flex: 1 1 10rem; }
+      /* A certificate per block on a phone: each cell with its column's name before it. */
+      table.certs thead { position: absolute; left: -9999px; }
+      table.certs, table.certs tbody, table.certs tr, table.certs td { display: block; width: 100%; }
+      table.certs tr { border: 1px solid var(--line); border-radius: 4px; margin-bottom: 8px; }
+      table.certs td { border: none; display: grid; grid-template-columns: 8.5rem 1fr; gap: 6px; padding: 2px 8px; }
+      table.certs td::before { content: attr(data-label); font: 600 1rem/1.5 system-ui, sans-serif; }
     }
     """
 }
