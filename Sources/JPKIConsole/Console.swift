@@ -386,8 +386,7 @@ public struct Console: Sendable {
             }
         case ["clock", "advance"]:
             return Action(role: .admin, confirm: nil) { sandbox, _ in
-                let d = try SandboxDuration(parsing: value("duration") ?? "")
-                let now = try sandbox.setClock(to: try d.added(to: try sandbox.now()))
+                let now = try sandbox.advanceClock(by: value("duration") ?? "")
                 return .message(.ok, "the sandbox clock is now \(ISOTime.display(now))", to: "/console/clock")
             }
         case let s where s.count == 2 && s[0] == "scenarios":
