@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // Layer 0: OpenSSL 3 as a system library, plus C functions for what Swift cannot call (macros).
@@ -70,12 +71,20 @@ let package = Package(
         ]),
         // Layer 5: the faces. HTTP (`serve`: OCSP responder, CRLs, roots, metrics) on Hummingbird 2.
         .target(name: "JPKIServer", dependencies: [
-            "JPKICA", "JPKIDomain", "OpenSSLKit", "DERKit",
+            "JPKICA", "JPKIDomain", "OpenSSLKit", "DERKit", "JPKIConsole",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Layer 5: the faces. The operator console (`serve`, `/console/`): server-rendered HTML (swift-mustache
+        // templates compiled into the binary), sessions and CSRF; every procedure is a JPKICA service call.
+        .target(name: "JPKIConsole", dependencies: [
+            "JPKICA", "JPKIDomain", "JPKIStore", "OpenSSLKit",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Layer 5: the faces. The virtual My Number Card (`card insert`): the JPKI applet behind pcscd's

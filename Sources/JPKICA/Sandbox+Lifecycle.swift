@@ -158,6 +158,12 @@ extension Sandbox {
         return instant
     }
 
+    /// `clock advance`: the clock moved on by a duration as testers type it (`1d`, `3m`, `P1Y`); the admin API
+    /// and the console call this.
+    public func advanceClock(by duration: String) throws -> Date {
+        try setClock(to: try SandboxDuration(parsing: duration).added(to: try now()))
+    }
+
     /// Back to real time.
     public func resetClock() throws -> Date {
         try store.write { tx in

@@ -118,8 +118,7 @@ extension ClockCommand {
         func run() throws {
             try global.run {
                 let sandbox = try global.openSandbox()
-                let d = try SandboxDuration(parsing: duration)
-                return ClockCommand.answer(sandbox, try sandbox.setClock(to: try d.added(to: try sandbox.now())), persisted: true)
+                return ClockCommand.answer(sandbox, try sandbox.advanceClock(by: duration), persisted: true)
             }
         }
     }

@@ -13,7 +13,8 @@ struct ServeCommand: AsyncCommand {
         discussion: """
         Routes: POST /ocsp (application/ocsp-request), GET /ocsp/{base64}, GET /crl/sign.crl, GET /crl/auth.crl, \
         GET /crl/{sign,auth}/{municipality code}.crl, GET /ca/sign-root.pem, GET /ca/auth-root.pem, GET /healthz, GET /metrics, \
-        and the admin API under /admin/v1/ (bearer tokens from `jpki-sandbox token create`; docs/api.md, GET /admin/v1/openapi.json).
+        the admin API under /admin/v1/ (bearer tokens from `jpki-sandbox token create`; docs/api.md, GET /admin/v1/openapi.json), \
+        and the operator console at /console/ (a browser; sign in with the same tokens; docs/console.md).
         The CLI may run against the same home meanwhile: a revocation shows in the next OCSP answer and CRL.
         Logs are JSON lines on stderr (JPKI_LOG_LEVEL=debug logs every request). Stops cleanly on SIGINT or SIGTERM.
         Try: openssl ocsp -issuer HOME/sign-root.pem -cert LEAF.pem -url http://127.0.0.1:8080/ocsp -CAfile HOME/sign-root.pem
@@ -31,7 +32,7 @@ struct ServeCommand: AsyncCommand {
     var requestTimeout = 30
     @Option(help: "Byte budget of the cache of pre-signed OCSP answers, in MiB (least recently used answers go first).")
     var ocspCacheMb = RevocationService.defaultCacheBytes >> 20
-    @Option(help: ArgumentHelp("Who may call the admin API (/admin/v1/…, bearer tokens): loopback peers only, any peer (use with --tls-cert/--tls-key), or nobody.",
+    @Option(help: ArgumentHelp("Who may call the admin API (/admin/v1/…, bearer tokens) and open the console (/console/): loopback peers only, any peer (use with --tls-cert/--tls-key), or nobody.",
                                valueName: "loopback|any|off"))
     var adminAccess = "loopback"
     @Option(help: "PEM certificate chain: serve HTTPS instead of HTTP (with --tls-key).") var tlsCert: String?

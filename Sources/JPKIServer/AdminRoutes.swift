@@ -332,8 +332,7 @@ extension AdminAPI {
         AdminRoute(.post, "/admin/v1/clock/advance", .admin) { call in
             let b = try call.decode(ClockAdvanceBody.self)
             return json(try await call.run { sandbox in
-                let d = try SandboxDuration(parsing: b.duration)
-                return ClockResource(now: try sandbox.setClock(to: try d.added(to: try sandbox.now())), source: clockSource(sandbox, persisted: true))
+                ClockResource(now: try sandbox.advanceClock(by: b.duration), source: clockSource(sandbox, persisted: true))
             })
         },
         AdminRoute(.post, "/admin/v1/clock/reset", .admin) { call in

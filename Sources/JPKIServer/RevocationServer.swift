@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import JPKICA
+import JPKIConsole
 import JPKIDomain
 import Logging
 import NIOCore
@@ -36,11 +37,14 @@ public struct RevocationServer: Sendable {
     let admin: AdminAPI?
     /// HTTPS instead of HTTP (`serve --tls-cert/--tls-key`).
     let tls: TLSConfiguration?
+    /// The operator console (`/console/`, docs/console.md): with the admin API, behind the same `--admin-access`.
+    let console: Console?
 
     public init(service: RevocationService, host: String, port: Int, limits: ConnectionLimits = ConnectionLimits(), logger: Logger,
                 admin: AdminAPI? = nil, tls: TLSConfiguration? = nil) {
         self.service = service; self.host = host; self.port = port; self.limits = limits; self.logger = logger
         self.admin = admin; self.tls = tls
+        console = admin.map { _ in Console(sandbox: service.sandbox, secure: tls != nil, logger: logger) }
     }
 
     /// "http" or "https".
@@ -80,7 +84,7 @@ public struct RevocationServer: Sendable {
         // The TLS configuration was built (and its files read) before: this cannot fail.
         let server = tls.flatMap { try? HTTPServerBuilder.tls(http1, tlsConfiguration: $0) } ?? http1
         return Application(
-            responder: OCSPFirstResponder(router: makeRouter().buildResponder(), service: service, metrics: metrics, admin: admin),
+            responder: OCSPFirstResponder(router: makeRouter().buildResponder(), service: service, metrics: metrics, admin: admin, console: console),
             server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "jpki-sandbox"),
             onServerRunning: { channel in
@@ -235,6 +239,7 @@ public struct OCSPFirstResponder: HTTPResponder {
     let service: RevocationService
     let metrics: ServerMetrics
     let admin: AdminAPI?
+    let console: Console?
 
     public func respond(to request: Request, context: Context) async throws -> Response {
         let path = request.uri.path
@@ -248,6 +253,17 @@ public struct OCSPFirstResponder: HTTPResponder {
             route = "/ocsp/{request}"
         } else if let admin, path == AdminAPI.prefix || path.hasPrefix(AdminAPI.prefix + "/") {
             (response, route) = await admin.respond(to: request, remote: context.remoteAddress)
+        } else if let admin, let console, path == Console.prefix || path.hasPrefix(Console.prefix + "/") {
+            // The console answers whom the admin API answers (`serve --admin-access loopback|any|off`).
+            switch admin.access {
+            case .off:
+                response = RevocationServer.plain(.notFound, "the console is off (serve --admin-access off)\n")
+            case .loopback where !AdminAPI.isLoopback(context.remoteAddress):
+                response = RevocationServer.plain(.forbidden, "the console answers loopback clients only; start serve with --admin-access any (and --tls-cert/--tls-key) to open it\n")
+            default:
+                response = await console.respond(to: request)
+            }
+            route = "/console"
         } else {
             return try await router.respond(to: request, context: context)
         }
