@@ -73,6 +73,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        HTTP10ConnectionClose.install(in: context.pipeline)
         counted = true
         refused = !counter.opened(limit: limits.maximumConnections)
         metrics.connectionOpened(refused: refused)

@@ -2,7 +2,9 @@ import DERKit
 import Foundation
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
 
 /// Closes the connection once a response marked `Connection: close` is written. The server marks
 /// refusals whose request body it will not read (too large): without this, the HTTP/1.1 loop would
@@ -28,6 +30,33 @@ final class CloseAfterRefusalHandler: ChannelOutboundHandler, RemovableChannelHa
             let channel = context.channel
             written.futureResult.whenComplete { _ in channel.close(promise: nil) }
         }
+    }
+}
+
+/// An HTTP/1.0 request without keep-alive is the last on its connection (RFC 9112 §9.3): the client
+/// reads the response until the connection closes (ab without -k, scripts that read to EOF, some
+/// older OCSP clients). The conversion to HTTP types drops the version, so Hummingbird and the OCSP
+/// fast path saw such a request as HTTP/1.1 and kept the connection open until the idle timeout. This
+/// handler sits before the conversion and marks such requests `Connection: close`, which both honour.
+final class HTTP10ConnectionClose: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head(var head) = unwrapInboundIn(data), !head.isKeepAlive,
+           !head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "close" }) {
+            head.headers.replaceOrAdd(name: "connection", value: "close")
+            context.fireChannelRead(wrapInboundOut(.head(head)))
+            return
+        }
+        context.fireChannelRead(data)
+    }
+
+    /// Puts the handler in front of the HTTP/1 → HTTP types conversion of `pipeline` (called on the
+    /// channel's event loop when the connection's handlers are added).
+    static func install(in pipeline: ChannelPipeline) {
+        guard let codec = try? pipeline.syncOperations.context(handlerType: HTTP1ToHTTPServerCodec.self) else { return }
+        try? pipeline.syncOperations.addHandler(HTTP10ConnectionClose(), position: .before(codec.handler))
     }
 }
 

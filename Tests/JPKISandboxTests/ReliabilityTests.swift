@@ -128,6 +128,25 @@ struct ReliabilityTests {
         #expect((1...200).contains(generations), "CRL generations for 21 changes: \(generations)")
     }
 
+    @Test("HTTP/1.0 without keep-alive: answered, then the connection closed (Hummingbird routes and the OCSP fast path); with keep-alive or HTTP/1.1 kept open")
+    func http10ConnectionClose() throws {
+        guard Run.venvPython != nil || Run.interopRequired else { return }
+        let home = TempHome()
+        let port = ServerProcess.freePort()
+        let (sign, _) = try Self.cardHolder(home, config: try home.config(port: port))
+        // The idle timeout is far longer than the check waits: a close it sees is the server's answer
+        // to HTTP/1.0, not a timeout.
+        let server = try ServerProcess(home: home.sandbox, port: port, arguments: ["--idle-timeout", "60"], folder: home.url)
+        defer { server.stop() }
+        let r = try Run.interop("http10_check.py", ["--url", server.url, "--issuer", home.root("sign").path,
+                                                    "--cert", try home.certificateFile(sign).path])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        // ab without -k speaks HTTP/1.0 and reads each response to the connection's end.
+        let ab = try Run.program("/usr/bin/ab", ["-n", "50", "-c", "2", "-s", "10", server.url + "/healthz"])
+        #expect(ab.status == 0 && ab.stdout.contains("Complete requests:      50") && ab.stdout.contains("Failed requests:        0"),
+                "\(ab.stdout)\(ab.stderr)")
+    }
+
     @Test("unfinished bodies, idle connections and the connection cap: closed by the timeouts, 503 over the cap, then recovers (issue 8)")
     func connectionLimits() throws {
         guard Run.venvPython != nil || Run.interopRequired else { return }
