@@ -89,7 +89,7 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func answer(_ head: HTTPRequest, _ body: ByteBuffer, context: ChannelHandlerContext) -> Bool {
         let get = head.method == .get
         if let ceiling, !get, head.path == Self.ceilingPath {
-            metrics.request(route: Self.ceilingPath, method: head.method.rawValue, status: 200)
+            metrics.ceilingAnswered()
             write(ceiling, cacheable: nil, get: false, head, context: context)
             return true
         }
@@ -103,9 +103,8 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         }
         // From the cache when it can; else parsed, looked up and signed here too (a few hundred
         // microseconds of RSA on this thread, as a single-threaded responder would spend them).
-        let answer = service.cachedAnswer(requestDER: der) ?? service.answer(requestDER: der, refreshed: true)
-        metrics.ocsp(answer)
-        metrics.request(route: get ? "/ocsp/{request}" : "/ocsp", method: head.method.rawValue, status: 200)
+        let answer = service.answer(requestDER: der)
+        metrics.ocspAnswered(answer, get: get)
         write(answer.der, cacheable: answer.cacheable, get: get, head, context: context)
         return true
     }
