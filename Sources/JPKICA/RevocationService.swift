@@ -94,12 +94,27 @@ public final class RevocationService: @unchecked Sendable {
     struct RootGenerationKey: Hashable { let kind: CertificateKind; let generation: Int }
 
     struct CachedAnswer {
-        let der: [UInt8]
         let serials: [String]
-        let statuses: [String]
         let thisUpdate: Int64
         let nextUpdate: Int64
-        let etag: String
+        /// Whether it is still served (`thisUpdate <= now < refreshAt`).
+        let refreshAt: Int64
+        /// What a hit returns, built once.
+        let hit: OCSPAnswer
+
+        init(der: [UInt8], serials: [String], statuses: [String], thisUpdate: Int64, nextUpdate: Int64, etag: String) {
+            self.serials = serials; self.thisUpdate = thisUpdate; self.nextUpdate = nextUpdate
+            // The same test as before, in integers: now - thisUpdate < (nextUpdate - thisUpdate) * refreshFraction.
+            let span = Double(nextUpdate - thisUpdate) * RevocationService.refreshFraction
+            refreshAt = thisUpdate + Int64(span.rounded(.up))
+            hit = OCSPAnswer(der: der, responseStatus: .successful, certificateStatuses: statuses,
+                             cacheable: .init(thisUpdate: Date(timeIntervalSince1970: TimeInterval(thisUpdate)),
+                                              nextUpdate: Date(timeIntervalSince1970: TimeInterval(nextUpdate)), etag: etag),
+                             fromCache: true)
+        }
+
+        var der: [UInt8] { hit.der }
+        var etag: String { hit.cacheable?.etag ?? "" }
 
         /// Roughly what the entry holds in memory, key included (for the byte budget).
         func cost(keyBytes: Int) -> Int { der.count + keyBytes + etag.utf8.count + serials.count * 96 + 256 }
@@ -183,6 +198,13 @@ public final class RevocationService: @unchecked Sendable {
         if let fixed = sandbox.clockOverride { return fixed }
         lock.lock(); let offset = clockOffset; lock.unlock()
         return Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + offset).rounded(.down))
+    }
+
+    /// `now()` in whole seconds, from a reading of the real clock (caller holds `lock`).
+    @inline(__always)
+    private func nowLocked(_ wall: TimeInterval) -> Int64 {
+        if let fixed = sandbox.clockOverride { return Int64(fixed.timeIntervalSince1970) }
+        return Int64((wall + clockOffset).rounded(.down))
     }
 
     /// What the cache holds now, for `/metrics` and the tests.
@@ -293,7 +315,7 @@ public final class RevocationService: @unchecked Sendable {
     /// A fresh cached answer for these request bytes (caller holds `lock`).
     private func freshEntryLocked(_ key: [UInt8], now: Int64) -> CachedAnswer? {
         guard let hit = known.get(key) ?? unknown.get(key) else { return nil }
-        guard now >= hit.thisUpdate, Double(now - hit.thisUpdate) < Double(hit.nextUpdate - hit.thisUpdate) * Self.refreshFraction else { return nil }
+        guard now >= hit.thisUpdate, now < hit.refreshAt else { return nil }
         return hit
     }
 
@@ -302,14 +324,27 @@ public final class RevocationService: @unchecked Sendable {
     /// The answer to a DER OCSPRequest (RFC 6960 §4.2).
     /// `refreshed`: the caller has just applied the committed changes (`cachedAnswer` did, on a miss).
     public func answer(requestDER: [UInt8], refreshed: Bool = false) -> OCSPAnswer {
-        if !refreshed { refresh() }
-        let now = Int64(now().timeIntervalSince1970)
         // A request without a nonce is the same bytes every time: its answer is looked up by them,
-        // without parsing.
+        // without parsing. The common case takes one lock: the version asked now is the one last
+        // applied (what `refresh` checks first), and the cache holds a fresh answer.
+        let version: Int64? = refreshed ? nil : try? probe.dataVersion()
+        let wall = Date().timeIntervalSince1970
         lock.lock()
-        let hit = freshEntryLocked(requestDER, now: now)
+        let upToDate = refreshed || (version != nil && version == appliedDataVersion)
+        var now = nowLocked(wall)
+        var hit = upToDate ? freshEntryLocked(requestDER, now: now) : nil
         lock.unlock()
-        if let hit { return hit.answer(fromCache: true) }
+        if let hit { return hit.hit }
+        if !upToDate {
+            // Something was committed since (or the database could not be asked): applied first.
+            refresh()
+            let wall = Date().timeIntervalSince1970
+            lock.lock()
+            now = nowLocked(wall)
+            hit = freshEntryLocked(requestDER, now: now)
+            lock.unlock()
+            if let hit { return hit.hit }
+        }
 
         let request: OCSPRequest
         do { request = try OCSPRequest(der: requestDER) } catch { return .unsuccessful(.malformedRequest) }
@@ -350,7 +385,7 @@ public final class RevocationService: @unchecked Sendable {
                 records = read.map { .some($0) }
             }
             for (index, id) in request.certIDs.enumerated() {
-                let serial = id.serialNumber?.hexString ?? ""
+                let serial = serialsAsked[index]
                 let (status, label) = Self.status(records[index] ?? nil, kind: kinds[index].kind, generation: kinds[index].generation,
                                                   serial: serial, responder: identity.responderCertificate)
                 singles.append(OCSPSingleResponse(certIDDER: id.der, status: status, thisUpdate: now, nextUpdate: now + validity))
@@ -402,10 +437,8 @@ public final class RevocationService: @unchecked Sendable {
 
 extension RevocationService.CachedAnswer {
     func answer(fromCache: Bool) -> OCSPAnswer {
-        OCSPAnswer(der: der, responseStatus: .successful, certificateStatuses: statuses,
-                   cacheable: .init(thisUpdate: Date(timeIntervalSince1970: TimeInterval(thisUpdate)),
-                                    nextUpdate: Date(timeIntervalSince1970: TimeInterval(nextUpdate)), etag: etag),
-                   fromCache: fromCache)
+        fromCache ? hit : OCSPAnswer(der: hit.der, responseStatus: .successful, certificateStatuses: hit.certificateStatuses,
+                                     cacheable: hit.cacheable, fromCache: false)
     }
 }
 
@@ -430,6 +463,6 @@ extension RevocationService {
         let now = Int64(now().timeIntervalSince1970)
         lock.lock()
         defer { lock.unlock() }
-        return freshEntryLocked(requestDER, now: now)?.answer(fromCache: true)
+        return freshEntryLocked(requestDER, now: now)?.hit
     }
 }

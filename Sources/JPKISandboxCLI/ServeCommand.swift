@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JPKICA
+import JPKIDomain
 import JPKIServer
 import Logging
 
@@ -41,6 +42,9 @@ struct ServeCommand: AsyncCommand {
     var keyPoolTarget = 0
     @Option(help: ArgumentHelp("Keep a folder of pre-signed OCSP answers current (as `ocsp export --out DIR`): all at start and every half validity, changed ones within seconds.", valueName: "dir"))
     var ocspExport: String?
+    @Option(help: ArgumentHelp("For scripts/bench-ocsp only: also answer POST /benchmark/ceiling with the bytes of this file (the server's ceiling).",
+                               valueName: "file", visibility: .private))
+    var benchmarkCeiling: String?
 
     func validate() throws {
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
@@ -89,7 +93,16 @@ struct ServeCommand: AsyncCommand {
                                           writeTimeout: .seconds(Int64(max(idleTimeout, requestTimeout))))
             let tls = try tlsCert.map { try RevocationServer.tlsConfiguration(certificate: $0, key: tlsKey ?? "") }
             let admin = AdminAPI(sandbox: service.sandbox, access: AdminAccess(rawValue: adminAccess) ?? .loopback, logger: logger)
-            server = RevocationServer(service: service, host: host, port: port, limits: limits, logger: logger, admin: admin, tls: tls)
+            var ceiling: [UInt8]?
+            if let benchmarkCeiling {
+                guard let data = FileManager.default.contents(atPath: benchmarkCeiling) else {
+                    throw SandboxError.config("cannot read --benchmark-ceiling \(benchmarkCeiling)")
+                }
+                ceiling = Array(data)
+                logger.warning("benchmark ceiling route enabled: POST \(RevocationServer.benchmarkCeilingPath) answers canned bytes", metadata: ["bytes": "\(data.count)"])
+            }
+            server = RevocationServer(service: service, host: host, port: port, limits: limits, logger: logger, admin: admin, tls: tls,
+                                      benchmarkCeiling: ceiling)
             if keyPoolTarget > 0 { KeyPoolFiller.start(sandbox: service.sandbox, target: keyPoolTarget, logger: logger) }
             if let ocspExport { StaticOCSPKeeper.start(service: service, folder: URL(fileURLWithPath: ocspExport), logger: logger) }
         } catch {

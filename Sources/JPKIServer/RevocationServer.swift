@@ -39,11 +39,15 @@ public struct RevocationServer: Sendable {
     let tls: TLSConfiguration?
     /// The operator console (`/console/`, docs/console.md): with the admin API, behind the same `--admin-access`.
     let console: Console?
+    /// Benchmarks only: the route of the canned answer (`serve --benchmark-ceiling FILE`).
+    public static let benchmarkCeilingPath = "/benchmark/ceiling"
+    /// Benchmarks only: the canned answer of `POST /benchmark/ceiling` (see `OCSPFastPath`); nil in use.
+    let benchmarkCeiling: [UInt8]?
 
     public init(service: RevocationService, host: String, port: Int, limits: ConnectionLimits = ConnectionLimits(), logger: Logger,
-                admin: AdminAPI? = nil, tls: TLSConfiguration? = nil) {
+                admin: AdminAPI? = nil, tls: TLSConfiguration? = nil, benchmarkCeiling: [UInt8]? = nil) {
         self.service = service; self.host = host; self.port = port; self.limits = limits; self.logger = logger
-        self.admin = admin; self.tls = tls
+        self.admin = admin; self.tls = tls; self.benchmarkCeiling = benchmarkCeiling
         console = admin.map { _ in Console(sandbox: service.sandbox, secure: tls != nil, logger: logger) }
     }
 
@@ -79,7 +83,7 @@ public struct RevocationServer: Sendable {
         let logger = self.logger, scheme = self.scheme
         let http1 = HTTPServerBuilder.http1(configuration: .init(
             additionalChannelHandlers: [ConnectionGuard(limits: limits, counter: connections, metrics: metrics),
-                                        OCSPFastPath(service: service, metrics: metrics), CloseAfterRefusalHandler()],
+                                        OCSPFastPath(service: service, metrics: metrics, ceiling: benchmarkCeiling), CloseAfterRefusalHandler()],
             idleTimeout: nil))   // ConnectionGuard closes idle connections (Hummingbird's timer does not see the fast path's requests)
         // The TLS configuration was built (and its files read) before: this cannot fail.
         let server = tls.flatMap { try? HTTPServerBuilder.tls(http1, tlsConfiguration: $0) } ?? http1

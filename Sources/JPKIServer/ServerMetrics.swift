@@ -7,6 +7,11 @@ public final class ServerMetrics: @unchecked Sendable {
     private var requests: [RequestKey: Int] = [:]
     private var responseStatuses: [String: Int] = [:]
     private var certificateStatuses: [String: Int] = [:]
+    /// By OCSPResponseStatus raw value; good, revoked, certificateHold, unknown; fast-path 200s.
+    private var responseCounts = [Int](repeating: 0, count: 8)
+    private var responseNames = [String](repeating: "", count: 8)
+    private var certificateCounts = [0, 0, 0, 0]
+    private var fastPosts = 0, fastGets = 0, ceilingPosts = 0
     private var cacheHits = 0
     private var cacheMisses = 0
     private var connectionsOpen = 0
@@ -23,14 +28,42 @@ public final class ServerMetrics: @unchecked Sendable {
         lock.lock(); requests[RequestKey(route: route, method: method, status: status), default: 0] += 1; lock.unlock()
     }
 
+    /// An OCSP request answered 200 by the fast path: the request and the answer counted under one
+    /// lock, in fixed counters (merged into `requests` and the statuses when rendered).
+    func ocspAnswered(_ answer: OCSPAnswer, get: Bool) {
+        lock.lock()
+        if get { fastGets += 1 } else { fastPosts += 1 }
+        countLocked(answer)
+        lock.unlock()
+    }
+
+    /// `POST /benchmark/ceiling` answered (benchmarks only): counted as the fast path counts a request.
+    func ceilingAnswered() {
+        lock.lock(); ceilingPosts += 1; lock.unlock()
+    }
+
     func ocsp(_ answer: OCSPAnswer) {
         lock.lock()
-        responseStatuses[answer.responseStatus.name, default: 0] += 1
-        for status in answer.certificateStatuses { certificateStatuses[status, default: 0] += 1 }
+        countLocked(answer)
+        lock.unlock()
+    }
+
+    private func countLocked(_ answer: OCSPAnswer) {
+        let i = Int(answer.responseStatus.rawValue) & 7
+        if responseCounts[i] == 0 { responseNames[i] = answer.responseStatus.name }
+        responseCounts[i] += 1
+        for status in answer.certificateStatuses {
+            switch status {
+            case "good": certificateCounts[0] += 1
+            case "revoked": certificateCounts[1] += 1
+            case "certificateHold": certificateCounts[2] += 1
+            case "unknown": certificateCounts[3] += 1
+            default: certificateStatuses[status, default: 0] += 1
+            }
+        }
         if answer.responseStatus == .successful {
             if answer.fromCache { cacheHits += 1 } else { cacheMisses += 1 }
         }
-        lock.unlock()
     }
 
     func connectionOpened(refused: Bool) {
@@ -44,7 +77,14 @@ public final class ServerMetrics: @unchecked Sendable {
     /// The exposition text: the counters, the OCSP cache and the age of every CRL served.
     func render(crls: [PublishedCRL], cache: RevocationService.CacheFigures, generations: Int, now: Date) -> String {
         lock.lock()
-        let requests = self.requests, responses = responseStatuses, statuses = certificateStatuses
+        var requests = self.requests, responses = responseStatuses, statuses = certificateStatuses
+        for (i, count) in responseCounts.enumerated() where count > 0 { responses[responseNames[i], default: 0] += count }
+        for (i, name) in ["good", "revoked", "certificateHold", "unknown"].enumerated() where certificateCounts[i] > 0 {
+            statuses[name, default: 0] += certificateCounts[i]
+        }
+        if fastPosts > 0 { requests[RequestKey(route: "/ocsp", method: "POST", status: 200), default: 0] += fastPosts }
+        if fastGets > 0 { requests[RequestKey(route: "/ocsp/{request}", method: "GET", status: 200), default: 0] += fastGets }
+        if ceilingPosts > 0 { requests[RequestKey(route: RevocationServer.benchmarkCeilingPath, method: "POST", status: 200), default: 0] += ceilingPosts }
         let hits = cacheHits, misses = cacheMisses
         let open = connectionsOpen, accepted = connectionsAccepted, refused = connectionsRefused, timeouts = connectionTimeouts
         lock.unlock()

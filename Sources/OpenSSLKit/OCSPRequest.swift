@@ -72,7 +72,7 @@ public struct OCSPRequest: Sendable {
             guard Self.hashParametersAbsentOrNull(certID: encoded) else {
                 throw OpenSSLError("CertID \(index): hash algorithm parameters other than absent or NULL")
             }
-            ids.append(OCSPCertID(hashAlgorithm: Certificate.oidText(algorithm), issuerNameHash: Self.bytes(nameHash),
+            ids.append(OCSPCertID(hashAlgorithm: Self.hashOID(algorithm), issuerNameHash: Self.bytes(nameHash),
                                   issuerKeyHash: Self.bytes(keyHash), serialNumber: Self.magnitude(serial), der: encoded))
         }
         certIDs = ids
@@ -97,6 +97,17 @@ public struct OCSPRequest: Sendable {
         guard let certID = try? DERReader.single(certID), let algorithm = try? certID.children().first,
               let parts = try? algorithm.children(), parts.count <= 2 else { return false }
         return parts.count == 1 || (parts[1].tag == DER.null && parts[1].contents.isEmpty)
+    }
+
+    /// The dotted OID of a CertID's hash algorithm: the usual ones from a table (no text conversion per request).
+    static func hashOID(_ object: OpaquePointer?) -> String {
+        switch OBJ_obj2nid(object) {
+        case NID_sha1: "1.3.14.3.2.26"
+        case NID_sha256: "2.16.840.1.101.3.4.2.1"
+        case NID_sha384: "2.16.840.1.101.3.4.2.2"
+        case NID_sha512: "2.16.840.1.101.3.4.2.3"
+        default: Certificate.oidText(object)
+        }
     }
 
     static func bytes(_ string: UnsafeMutablePointer<ASN1_OCTET_STRING>?) -> [UInt8] {

@@ -47,24 +47,25 @@ public struct OCSPSingleResponse: Sendable, Hashable {
 
 /// Who signs OCSP responses: a key, the SHA-1 hash of its public key (ResponderID byKey), and the
 /// certificates to send along (a delegated responder's certificate; none when the issuer signs).
+/// The parts of every response that depend on the signer alone are encoded once, here.
 public struct OCSPSigner: Sendable {
-    /// Copies of the one key, taken in turn: threads that sign at once then do not share one RSA
-    /// object (OpenSSL serialises parts of the work on each, e.g. its blinding).
-    let keys: [PrivateKey]
-    let turn = Turn()
+    /// Copies of the one key with their signing contexts prepared once (see `RSASigningPool`).
+    let pool: RSASigningPool
     public let keyHash: [UInt8]
     public let certificates: [[UInt8]]
-
-    var key: PrivateKey { keys[turn.next() % keys.count] }
+    /// ResponderID byKey: `[2] EXPLICIT OCTET STRING`.
+    let responderID: [UInt8]
+    /// What follows the signature in a BasicOCSPResponse: `[0] EXPLICIT SEQUENCE OF Certificate`, or nothing.
+    let certificatesField: [UInt8]
 
     public init(key: PrivateKey, keyHash: [UInt8], certificates: [Certificate], copies: Int = 4) throws(OpenSSLError) {
-        var keys = [key]
-        let pem = try key.pem()
-        for _ in 1..<max(1, copies) { keys.append(try PrivateKey(pem: pem)) }
-        self.keys = keys; self.keyHash = keyHash
+        pool = try RSASigningPool(key: key, copies: max(1, copies))
+        self.keyHash = keyHash
         var ders: [[UInt8]] = []
         for c in certificates { ders.append(try c.der()) }
         self.certificates = ders
+        responderID = DER.explicit(2, DER.octets(keyHash))
+        certificatesField = ders.isEmpty ? [] : DER.explicit(0, DER.sequence(ders))
     }
 }
 
@@ -106,44 +107,99 @@ public enum OCSPResponseEncoder {
     }
 
     /// A signed, successful response. `nonceExtensionValue` is the request's nonce extnValue, echoed as is.
+    ///
+    /// Written in one pass into one buffer, the lengths computed first; the signature is written in
+    /// place over the bytes of ResponseData already laid out.
     public static func successful(signer: OCSPSigner, producedAt: Int64, responses: [OCSPSingleResponse],
                                   nonceExtensionValue: [UInt8]?) throws(OpenSSLError) -> [UInt8] {
-        var singles: [[UInt8]] = []
-        singles.reserveCapacity(responses.count)
-        for r in responses { singles.append(single(r)) }
-        var data: [[UInt8]] = [
-            DER.explicit(2, DER.octets(signer.keyHash)),                // responderID byKey
-            DERTime.encode(producedAt, generalized: true),
-            DER.sequence(singles),
-        ]
-        if let nonce = nonceExtensionValue {
-            data.append(DER.explicit(1, DER.sequence([DER.sequence([nonceOID, DER.octets(nonce)])])))
+        var singles: [UInt8] = []
+        singles.reserveCapacity(responses.reduce(0) { $0 + $1.certIDDER.count + 64 })
+        for r in responses { appendSingle(r, to: &singles) }
+        let nonce = nonceExtensionValue.map { DER.explicit(1, DER.sequence([DER.sequence([nonceOID, DER.octets($0)])])) } ?? []
+        let signatureBytes = signer.pool.signatureBytes
+        // Lengths, innermost first.
+        let tbsContent = signer.responderID.count + 17 + tlvSize(singles.count) + nonce.count
+        let basicContent = tlvSize(tbsContent) + sha256WithRSA.count + tlvSize(1 + signatureBytes) + signer.certificatesField.count
+        let responseBytesContent = basicOID.count + tlvSize(tlvSize(basicContent))
+        let responseContent = 3 + tlvSize(tlvSize(responseBytesContent))
+        var out: [UInt8] = []
+        out.reserveCapacity(tlvSize(responseContent))
+        appendHeader(DER.sequence, responseContent, to: &out)
+        out += [DER.enumerated, 1, OCSPResponseStatus.successful.rawValue]
+        appendHeader(DER.context(0, constructed: true), tlvSize(responseBytesContent), to: &out)
+        appendHeader(DER.sequence, responseBytesContent, to: &out)
+        out += basicOID
+        appendHeader(DER.octetString, tlvSize(basicContent), to: &out)
+        appendHeader(DER.sequence, basicContent, to: &out)
+        let tbsStart = out.count
+        appendHeader(DER.sequence, tbsContent, to: &out)
+        out += signer.responderID
+        DERTime.append(producedAt, generalized: true, to: &out)
+        appendHeader(DER.sequence, singles.count, to: &out)
+        out += singles
+        out += nonce
+        let tbsEnd = out.count
+        out += sha256WithRSA
+        appendHeader(DER.bitString, 1 + signatureBytes, to: &out)
+        out.append(0)
+        let signatureStart = out.count
+        out += repeatElement(0, count: signatureBytes)
+        out += signer.certificatesField
+        assert(out.count == tlvSize(responseContent))
+        let signed = out.withUnsafeMutableBytes { buffer -> Bool in
+            let tbs = UnsafeRawBufferPointer(rebasing: buffer[tbsStart..<tbsEnd])
+            let signature = UnsafeMutableRawBufferPointer(rebasing: buffer[signatureStart..<signatureStart + signatureBytes])
+            return (try? signer.pool.sign(tbs, into: signature)) != nil
         }
-        let tbs = DER.sequence(data)
-        let signature = try signer.key.signSHA256(tbs)
-        var basic: [[UInt8]] = [tbs, sha256WithRSA, DER.node(DER.bitString, [0] + signature)]
-        if !signer.certificates.isEmpty {
-            basic.append(DER.explicit(0, DER.sequence(signer.certificates)))
-        }
-        return DER.sequence([
-            DER.node(DER.enumerated, [OCSPResponseStatus.successful.rawValue]),
-            DER.explicit(0, DER.sequence([basicOID, DER.octets(DER.sequence(basic))])),
-        ])
+        guard signed else { throw OpenSSLError("signing an OCSP response") }
+        return out
+    }
+
+    /// The size of a TLV whose contents are `count` bytes.
+    @inline(__always)
+    static func tlvSize(_ count: Int) -> Int {
+        count < 0x80 ? 2 + count : count < 0x100 ? 3 + count : count < 0x10000 ? 4 + count : 5 + count
+    }
+
+    /// A tag and the DER length of `count` bytes of contents (up to 2^24 - 1).
+    @inline(__always)
+    static func appendHeader(_ tag: UInt8, _ count: Int, to out: inout [UInt8]) {
+        out.append(tag)
+        if count < 0x80 { out.append(UInt8(count)) }
+        else if count < 0x100 { out.append(0x81); out.append(UInt8(count)) }
+        else if count < 0x10000 { out.append(0x82); out.append(UInt8(count >> 8)); out.append(UInt8(count & 0xFF)) }
+        else { precondition(count < 0x100_0000); out.append(0x83); out.append(UInt8(count >> 16)); out.append(UInt8(count >> 8 & 0xFF)); out.append(UInt8(count & 0xFF)) }
     }
 
     static func single(_ r: OCSPSingleResponse) -> [UInt8] {
-        let status: [UInt8]
+        var out: [UInt8] = []
+        appendSingle(r, to: &out)
+        return out
+    }
+
+    static func appendSingle(_ r: OCSPSingleResponse, to out: inout [UInt8]) {
+        // CertStatus: good [0] NULL, unknown [2] NULL, revoked [1] { GeneralizedTime, [0] { ENUMERATED } }.
+        let statusSize: Int
         switch r.status {
-        case .good: status = [0x80, 0x00]
-        case .unknown: status = [0x82, 0x00]
-        case .revoked(let time, let reason):
-            var info = DERTime.encode(time, generalized: true)
-            if let reason { info += DER.explicit(0, DER.node(DER.enumerated, [UInt8(reason)])) }
-            status = DER.node(DER.context(1, constructed: true), info)
+        case .good, .unknown: statusSize = 2
+        case .revoked(_, let reason): statusSize = tlvSize(17 + (reason == nil ? 0 : 5))
         }
-        var parts = [r.certIDDER, status, DERTime.encode(r.thisUpdate, generalized: true)]
-        if let next = r.nextUpdate { parts.append(DER.explicit(0, DERTime.encode(next, generalized: true))) }
-        return DER.sequence(parts)
+        let content = r.certIDDER.count + statusSize + 17 + (r.nextUpdate == nil ? 0 : 19)
+        appendHeader(DER.sequence, content, to: &out)
+        out += r.certIDDER
+        switch r.status {
+        case .good: out += [0x80, 0x00]
+        case .unknown: out += [0x82, 0x00]
+        case .revoked(let time, let reason):
+            appendHeader(DER.context(1, constructed: true), 17 + (reason == nil ? 0 : 5), to: &out)
+            DERTime.append(time, generalized: true, to: &out)
+            if let reason { out += [DER.context(0, constructed: true), 3, DER.enumerated, 1, UInt8(reason)] }
+        }
+        DERTime.append(r.thisUpdate, generalized: true, to: &out)
+        if let next = r.nextUpdate {
+            out += [DER.context(0, constructed: true), 17]
+            DERTime.append(next, generalized: true, to: &out)
+        }
     }
 }
 

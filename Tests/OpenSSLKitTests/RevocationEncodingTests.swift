@@ -73,4 +73,59 @@ struct RevocationEncodingTests {
         #expect(OCSPResponseEncoder.unsuccessful(.malformedRequest) == [0x30, 0x03, 0x0A, 0x01, 0x01])
         #expect(OCSPResponseEncoder.unsuccessful(.unauthorized) == [0x30, 0x03, 0x0A, 0x01, 0x06])
     }
+
+    /// The OCSP response as composed from DER pieces (the encoder before it wrote in one pass).
+    static func composedResponse(signer: OCSPSigner, producedAt: Int64, responses: [OCSPSingleResponse], nonce: [UInt8]?,
+                                 signature: [UInt8]) -> (response: [UInt8], tbs: [UInt8]) {
+        let singles = responses.map { r -> [UInt8] in
+            let status: [UInt8]
+            switch r.status {
+            case .good: status = [0x80, 0x00]
+            case .unknown: status = [0x82, 0x00]
+            case .revoked(let time, let reason):
+                var info = DERTime.encode(time, generalized: true)
+                if let reason { info += DER.explicit(0, DER.node(DER.enumerated, [UInt8(reason)])) }
+                status = DER.node(DER.context(1, constructed: true), info)
+            }
+            var parts = [r.certIDDER, status, DERTime.encode(r.thisUpdate, generalized: true)]
+            if let next = r.nextUpdate { parts.append(DER.explicit(0, DERTime.encode(next, generalized: true))) }
+            return DER.sequence(parts)
+        }
+        var data: [[UInt8]] = [DER.explicit(2, DER.octets(signer.keyHash)), DERTime.encode(producedAt, generalized: true), DER.sequence(singles)]
+        if let nonce { data.append(DER.explicit(1, DER.sequence([DER.sequence([DER.knownOID(OCSPRequest.nonceOID), DER.octets(nonce)])]))) }
+        let tbs = DER.sequence(data)
+        var basic: [[UInt8]] = [tbs, DER.sequence([DER.knownOID("1.2.840.113549.1.1.11"), DER.nullValue()]), DER.node(DER.bitString, [0] + signature)]
+        if !signer.certificates.isEmpty { basic.append(DER.explicit(0, DER.sequence(signer.certificates))) }
+        let response = DER.sequence([DER.node(DER.enumerated, [0]),
+                                     DER.explicit(0, DER.sequence([DER.knownOID("1.3.6.1.5.5.7.48.1.1"), DER.octets(DER.sequence(basic))]))])
+        return (response, tbs)
+    }
+
+    @Test("OCSP responses written in one pass are the DER composed piece by piece, signed over their ResponseData")
+    func onePassResponse() throws {
+        let root = try OpenSSLKitTests.selfSigned()
+        let publicKey = try PublicKey(der: try OpenSSLKitTests.key.publicKeyDER())
+        let certID = DER.sequence([DER.sequence([DER.knownOID("1.3.14.3.2.26"), DER.nullValue()]), DER.octets([UInt8](repeating: 1, count: 20)),
+                                   DER.octets([UInt8](repeating: 2, count: 20)), DER.unsignedInteger([0x12, 0x34])])
+        let statuses: [OCSPCertStatus] = [.good, .unknown, .revoked(time: 1_795_000_000, reason: 1), .revoked(time: 1_795_000_001, reason: nil)]
+        // One response, four, and 1,500 (lengths of one, two and three bytes).
+        for (count, certificates, nonce) in [(1, [Certificate](), [UInt8]?.none), (4, [root], [0x04, 0x10] + [UInt8](repeating: 7, count: 16)),
+                                             (1_500, [root], [0x04, 0x01, 0x09])] {
+            let signer = try OCSPSigner(key: OpenSSLKitTests.key, keyHash: [UInt8](repeating: 0xAB, count: 20), certificates: certificates, copies: 2)
+            let singles = (0..<count).map { i in
+                OCSPSingleResponse(certIDDER: certID, status: statuses[i % statuses.count], thisUpdate: 1_795_222_801,
+                                   nextUpdate: i % 5 == 4 ? nil : 1_795_226_401)
+            }
+            let der = try OCSPResponseEncoder.successful(signer: signer, producedAt: 1_795_222_801, responses: singles, nonceExtensionValue: nonce)
+            // The signature is the 256 bytes before the certificates (or at the end).
+            let end = der.count - (certificates.isEmpty ? 0 : DER.explicit(0, DER.sequence(signer.certificates)).count)
+            let signature = Array(der[(end - 256)..<end])
+            let composed = Self.composedResponse(signer: signer, producedAt: 1_795_222_801, responses: singles, nonce: nonce, signature: signature)
+            #expect(der == composed.response, "\(count) responses")
+            #expect(try publicKey.verifySHA256(signature: signature, message: composed.tbs), "\(count) responses")
+            // PKCS#1 v1.5 is deterministic: the same bytes signed again give the same signature (the prepared contexts are reused).
+            #expect(try OCSPResponseEncoder.successful(signer: signer, producedAt: 1_795_222_801, responses: singles, nonceExtensionValue: nonce) == der)
+            #expect(try OpenSSLKitTests.key.signSHA256(composed.tbs) == signature)
+        }
+    }
 }
