@@ -117,22 +117,11 @@ extension Sandbox {
         day.year > birth.year && Birthday.anniversary(of: birth, in: day.year) == day
     }
 
-    /// The voluntary agents' requests still awaiting their second visit (of one resident, or all), oldest
-    /// first. Found through the audit log's `pending` entries ("request N: …"), each checked against the register.
+    /// The voluntary agents' requests still awaiting their second visit (of one resident, or all), oldest first.
     public func pendingRequests(residentID: Int64? = nil) throws -> [AgentRequestSummary] {
-        let entries = try store.read { try $0.auditEntries(residentID: residentID) }
-        var ids: [Int64] = []
-        for e in entries where e.outcome == "pending" && e.detail.hasPrefix("request ") {
-            let digits = e.detail.dropFirst("request ".count).prefix { $0.isNumber }
-            if let id = Int64(digits), !ids.contains(id) { ids.append(id) }
-        }
-        return try store.read { tx in
-            try ids.compactMap { id -> AgentRequestSummary? in
-                guard let r = try tx.request(id: id), r.status == "pending" else { return nil }
-                return AgentRequestSummary(id: r.id, operation: r.operation, arguments: r.arguments, residentID: r.residentID,
-                                           createdAt: ISOTime.display(r.createdAt),
-                                           completableFrom: LocalDate(r.createdAt).addingDays(1).description)
-            }
+        try store.read { try $0.pendingRequests(residentID: residentID) }.map { r in
+            AgentRequestSummary(id: r.id, operation: r.operation, arguments: r.arguments, residentID: r.residentID,
+                                createdAt: ISOTime.display(r.createdAt), completableFrom: LocalDate(r.createdAt).addingDays(1).description)
         }
     }
 }

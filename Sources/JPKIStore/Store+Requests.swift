@@ -46,14 +46,24 @@ extension Transaction {
     }
 
     public func request(id: Int64) throws -> AgentRequest? {
-        try one("SELECT * FROM requests WHERE id = ?", [id]).map { row in
+        try one("SELECT * FROM requests WHERE id = ?", [id]).map(Self.request)
+    }
+
+    /// Requests still awaiting their second visit (of one resident, or all), oldest first.
+    public func pendingRequests(residentID: Int64? = nil) throws -> [AgentRequest] {
+        if let residentID {
+            return try all("SELECT * FROM requests WHERE status = 'pending' AND resident_id = ? ORDER BY id", [residentID]).map(Self.request)
+        }
+        return try all("SELECT * FROM requests WHERE status = 'pending' ORDER BY id", []).map(Self.request)
+    }
+
+    static func request(_ row: SQLRow) throws -> AgentRequest {
             AgentRequest(id: try row.get("id"), operation: try row.get("operation"),
                          arguments: try JSONDecoder().decode([String: String].self, from: Data((try row.get("arguments") as String).utf8)),
                          residentID: try row.get("resident_id"), createdAt: try Self.storedDate(row.get("created_at")),
                          answer: PINHash(salt: [UInt8](try row.get("answer_salt") as Data), hash: [UInt8](try row.get("answer_hash") as Data),
                                          iterations: try row.get("answer_iterations")),
                          status: try row.get("status"), completedAt: try (try row.get("completed_at") as String?).map(Self.storedDate))
-        }
     }
 
     public func completeRequest(id: Int64, at: Date) throws {
