@@ -69,11 +69,11 @@ extension Sandbox {
                                                           subjectKeyIdentifier: ski, authorityKeyIdentifier: root.keyIdentifier,
                                                           issuerAlternativeName: root.alternativeName, rootGeneration: root.generation, form: form))
         template.issuerDER = root.subjectDER
-        let cert = try template.sign(with: root.key)
+        let der = try root.signer.signDER(template)
         return CertificateRecord(
             serial: serial.hexString, kind: kind, cardID: cardID, residentID: resident.id,
             municipalityCode: resident.locality.municipality.code, notBefore: notBefore, notAfter: limit.notAfter,
-            der: try cert.der(), keyPEM: try given?.pem ?? key.pem(), pin: pin, pinFailures: 0, state: .issued, revokedAt: nil, reason: nil,
+            der: der, keyPEM: try given?.pem ?? key.pem(), pin: pin, pinFailures: 0, state: .issued, revokedAt: nil, reason: nil,
             issuedAt: notBefore, rootGeneration: root.generation, form: form, phoneID: phoneID)
     }
 

@@ -267,8 +267,7 @@ extension Sandbox {
             groupOf[Int(i)] = rank < plan.minorsCount ? 1 : rank < plan.minorsCount + plan.foreignCount ? 2 : 0
         }
 
-        let shared: [(key: PrivateKey, pem: String)] = plan.sharedKeys
-            ? try (0..<Self.sharedKeyCount).map { _ in let k = try PrivateKey.generateRSA(bits: 2048); return (k, try k.pem()) } : []
+        let shared = plan.sharedKeys ? try Self.makeSharedKeys(Self.sharedKeyCount) : []
 
         // The fixtures' PINs are published (docs/scale.md), so a salt per certificate would protect
         // nothing: each PIN is hashed once per process, with a random salt, at --pin-iterations.
@@ -282,10 +281,21 @@ extension Sandbox {
         let started = Date()
         var done = state.done
         var certificatesNow = 0
+        // A pipeline of two: the next batch is signed on every core while this one is written (one
+        // writer), so the cores do not wait for the commit.
+        func make(_ range: Range<Int>) -> PopulateBatchInFlight {
+            PopulateBatchInFlight { [self, places, eventOf, groupOf, pins] in
+                try makePopulateBatch(range, plan: plan, run: state.run, at: at, today: today, places: places,
+                                      eventOf: eventOf, groupOf: groupOf, shared: shared, pins: pins)
+            }
+        }
+        var inFlight: PopulateBatchInFlight? = done < n ? make(done..<min(n, done + batchSize)) : nil
+        defer { _ = try? inFlight?.wait() }
         while done < n {
             let range = done..<min(n, done + batchSize)
-            let batch = try makePopulateBatch(range, plan: plan, run: state.run, at: at, today: today, places: places,
-                                              eventOf: eventOf, groupOf: groupOf, shared: shared, pins: pins)
+            guard let current = inFlight else { break }
+            let batch = try current.wait()
+            inFlight = range.upperBound < n ? make(range.upperBound..<min(n, range.upperBound + batchSize)) : nil
             let expected = done
             try store.write { tx in
                 // Check-and-act: the run is still where this process left it (no second populate at once).
@@ -309,6 +319,22 @@ extension Sandbox {
                               resumedFrom: resumedFrom, revoked: plan.revokedCount, suspended: plan.suspendedCount, moved: plan.movedCount,
                               minors: plan.minorsCount, foreign: plan.foreignCount, sharedKeys: plan.sharedKeys, seconds: seconds,
                               certificatesPerSecond: Double(certificatesNow) / max(seconds, 0.001), register: counts)
+    }
+
+    /// The keys `--shared-keys` shares, generated on every core.
+    static func makeSharedKeys(_ count: Int) throws -> [(key: PrivateKey, pem: String)] {
+        final class Slots: @unchecked Sendable { var keys: [Result<(key: PrivateKey, pem: String), any Error>?] = [] }
+        let slots = Slots()
+        slots.keys = Array(repeating: nil, count: count)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: count) { i in
+            let made = Result { () throws -> (key: PrivateKey, pem: String) in
+                let key = try PrivateKey.generateRSA(bits: 2048)
+                return (key, try key.pem())
+            }
+            lock.lock(); slots.keys[i] = made; lock.unlock()
+        }
+        return try slots.keys.map { try $0!.get() }
     }
 
     struct PopulatedResident {
@@ -430,6 +456,26 @@ extension Sandbox {
             }
         }
     }
+}
+
+/// A batch of `populate` being made on other threads; `wait` gives it (or its error).
+final class PopulateBatchInFlight: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<[Sandbox.PopulatedResident], any Error>?
+
+    init(_ work: @escaping @Sendable () throws -> [Sandbox.PopulatedResident]) {
+        DispatchQueue.global().async { [self] in
+            result = Result { try work() }
+            done.signal()
+        }
+    }
+
+    /// The batch; once waited for, later calls return the same at once.
+    func wait() throws -> [Sandbox.PopulatedResident] {
+        if !waited { done.wait(); waited = true }
+        return try result!.get()
+    }
+    private var waited = false
 }
 
 extension CertificateRecord {

@@ -10,6 +10,8 @@ public struct RootCA: Sendable {
     public let kind: CertificateKind
     public let certificate: Certificate
     let key: PrivateKey
+    /// Signs the leaves of this root (prepared RSA contexts, one-pass encoding: `CertificateSigner`).
+    let signer: CertificateSigner
     public let keyIdentifier: [UInt8]
     public let pem: String
     /// The subject Name as the certificate encodes it: the issuer of every leaf, byte for byte.
@@ -22,6 +24,7 @@ public struct RootCA: Sendable {
     init(kind: CertificateKind, certificate: Certificate, key: PrivateKey, pem: String, fallbackAlternativeName: DistinguishedName,
          generation: Int = 1) {
         self.kind = kind; self.certificate = certificate; self.key = key; self.pem = pem; self.generation = generation
+        signer = CertificateSigner(key: key)
         keyIdentifier = certificate.subjectKeyIdentifier ?? []
         subjectDER = certificate.subjectDER
         alternativeName = certificate.extensions.first { $0.oid == "2.5.29.17" }?.value

@@ -502,7 +502,11 @@ enum PostgresSchema {
                 serial TEXT PRIMARY KEY NOT NULL REFERENCES certificates(serial),
                 key_index BIGINT NOT NULL);
             """)),
+        ("v6-crl-partitions", ddl(partitionIndex)),
     ]
+
+    /// The same statement on both engines (see `Store.registerPartitionIndexMigration`).
+    static let partitionIndex = "CREATE INDEX certificates_by_locality ON certificates(kind, root_generation, municipality_code);"
 }
 
 extension Store {

@@ -47,6 +47,15 @@ extension Store {
         }
     }
 
+    /// `certificates_by_locality`: the municipalities that hold certificates of a kind and root
+    /// generation, which `municipalityCodes` walks one code at a time (a seek per code, not a scan of
+    /// every certificate: 51 s for `crl generate` on a register of 1.9M certificates before it).
+    static func registerPartitionIndexMigration(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v6-crl-partitions") { db in
+            try db.execute(sql: PostgresSchema.partitionIndex)
+        }
+    }
+
     /// A probe on its own connection for "has anyone committed since I last asked?" (see `ChangeProbe`).
     public func changeProbe() throws -> ChangeProbe {
         switch backend {
@@ -161,8 +170,17 @@ extension Transaction {
 
     /// The municipality codes of certificates of `kind` (each names a CRL partition).
     public func municipalityCodes(kind: CertificateKind, generation: Int = 1) throws -> [String] {
-        try all("SELECT DISTINCT municipality_code FROM certificates WHERE kind = ? AND root_generation = ? ORDER BY 1",
-                [kind.rawValue, generation]).map { try $0.get(0) }
+        // A skip scan over certificates_by_locality, written as a recursive query because neither
+        // engine skips through an index for DISTINCT: one index seek per municipality in use.
+        try all("""
+            WITH RECURSIVE codes(code) AS (
+                SELECT MIN(municipality_code) FROM certificates WHERE kind = ? AND root_generation = ?
+                UNION ALL
+                SELECT (SELECT MIN(municipality_code) FROM certificates
+                        WHERE kind = ? AND root_generation = ? AND municipality_code > codes.code)
+                FROM codes WHERE codes.code IS NOT NULL)
+            SELECT code FROM codes WHERE code IS NOT NULL ORDER BY 1
+            """, [kind.rawValue, generation, kind.rawValue, generation]).map { try $0.get(0) }
     }
 
     /// The status of one certificate, or nil when no certificate has this serial.

@@ -94,7 +94,7 @@ public final class Store: Sendable {
 
     /// The names of the migrations, oldest first.
     public static let migrationOrder = ["v1", "v2-requests", "v3-revocation-event", "v2-revocation", "v4-root-generations",
-                                        "v4-phones", "v4-tokens", "v5-key-pool"]
+                                        "v4-phones", "v4-tokens", "v5-key-pool", "v6-crl-partitions"]
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -147,6 +147,7 @@ public final class Store: Sendable {
         registerPhoneMigration(&m)
         registerTokenMigration(&m)
         registerKeyPoolMigration(&m)
+        registerPartitionIndexMigration(&m)
         return m
     }
 }

@@ -1,9 +1,14 @@
 internal import COpenSSL
+import DERKit
+import Foundation
 
 /// An RSA private key held by OpenSSL (`EVP_PKEY`).
 public final class PrivateKey: @unchecked Sendable {
     // EVP_PKEY is safe to use from several threads once built: every operation below makes its own context.
     let pointer: OpaquePointer
+    /// The public half's SubjectPublicKeyInfo, made once (the key never changes).
+    private let publicDERLock = NSLock()
+    private var publicDER: [UInt8]?
 
     init(owning pointer: OpaquePointer) { self.pointer = pointer }
     deinit { EVP_PKEY_free(pointer) }
@@ -36,8 +41,38 @@ public final class PrivateKey: @unchecked Sendable {
     }
 
     /// The DER SubjectPublicKeyInfo of the public half.
+    ///
+    /// For RSA it is written here from the modulus and exponent (rsaEncryption, NULL parameters,
+    /// RSAPublicKey), as i2d_PUBKEY writes it, without OpenSSL 3's encoder lookup, which costs about
+    /// a third of a certificate's issuance; and it is kept, since issuance asks twice per certificate.
     public func publicKeyDER() throws(OpenSSLError) -> [UInt8] {
+        publicDERLock.lock(); defer { publicDERLock.unlock() }
+        if let publicDER { return publicDER }
+        let made: [UInt8]
+        if let rsa = rsaSubjectPublicKeyInfo() { made = rsa } else { made = try encodedPublicKeyDER() }
+        publicDER = made
+        return made
+    }
+
+    /// The encoder's output, for tests that compare it with `publicKeyDER()`.
+    func encodedPublicKeyDER() throws(OpenSSLError) -> [UInt8] {
         try encodeDER("i2d_PUBKEY") { i2d_PUBKEY(pointer, $0) }
+    }
+
+    private func rsaSubjectPublicKeyInfo() -> [UInt8]? {
+        guard EVP_PKEY_get_base_id(pointer) == EVP_PKEY_RSA else { return nil }
+        func parameter(_ name: String) -> [UInt8]? {
+            var bn: OpaquePointer?
+            guard EVP_PKEY_get_bn_param(pointer, name, &bn) == 1, let bn else { return nil }
+            defer { BN_free(bn) }
+            var bytes = [UInt8](repeating: 0, count: Int((BN_num_bits(bn) + 7) / 8))
+            guard BN_bn2bin(bn, &bytes) == Int32(bytes.count) else { return nil }
+            return bytes
+        }
+        guard let n = parameter("n"), let e = parameter("e") else { return nil }
+        let rsaPublicKey = DER.sequence([DER.unsignedInteger(n), DER.unsignedInteger(e)])
+        return DER.sequence([DER.sequence([DER.knownOID("1.2.840.113549.1.1.1"), DER.nullValue()]),
+                             DER.node(DER.bitString, [0] + rsaPublicKey)])
     }
 
     /// The key size in bits.

@@ -62,12 +62,13 @@ struct StoreBackendTests {
                                 residenceUntil: nil, adultWard: false, table: table, today: try LocalDate(iso: "2026-11-21"))
     }
 
-    static func certificate(_ serial: String, card: CardRecord, kind: CertificateKind = .auth) -> CertificateRecord {
-        CertificateRecord(serial: serial, kind: kind, cardID: card.id, residentID: card.residentID, municipalityCode: "112011",
+    static func certificate(_ serial: String, card: CardRecord, kind: CertificateKind = .auth, municipality: String = "112011",
+                            generation: Int = 1) -> CertificateRecord {
+        CertificateRecord(serial: serial, kind: kind, cardID: card.id, residentID: card.residentID, municipalityCode: municipality,
                           notBefore: now, notAfter: now.addingTimeInterval(86_400 * 365), der: [0x30, 0x03, 0x02, 0x01, 0x00, 0xFF],
                           keyPEM: "-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n",
                           pin: PINHash(salt: [1, 2, 3, 0], hash: [0, 9, 8, 7], iterations: 1000), pinFailures: 0, state: .issued,
-                          revokedAt: nil, reason: nil, issuedAt: now)
+                          revokedAt: nil, reason: nil, issuedAt: now, rootGeneration: generation)
     }
 
     /// A resident with a card and `count` authentication certificates S0000…, committed.
@@ -109,6 +110,29 @@ struct StoreBackendTests {
         let again = try register.open()
         #expect(try again.appliedMigrations() == Store.migrationOrder)
         #expect(store.dialect == (backend == .sqlite ? .sqlite : .postgres))
+    }
+
+    @Test("the municipalities in use, per kind and root generation, each once in order (the CRL partitions)", arguments: RegisterBackend.allCases)
+    func municipalitiesInUse(_ backend: RegisterBackend) throws {
+        guard let register = try backend.fresh() else { return }
+        let store = try register.open()
+        try store.write { tx in
+            let r = try tx.insertResident(try Self.application(), at: Self.now)
+            let card = try tx.insertCard(residentID: r.id, issuedAt: Self.now, notAfter: Self.now.addingTimeInterval(1000))
+            let placed: [(String, CertificateKind, Int)] = [("131016", .auth, 1), ("011002", .auth, 1), ("131016", .auth, 1), ("472115", .auth, 1),
+                                                            ("011002", .auth, 1), ("271004", .sign, 1), ("131016", .auth, 2), ("472115", .auth, 2)]
+            for (i, (code, kind, generation)) in placed.enumerated() {
+                try tx.insertCertificate(Self.certificate(String(format: "71%030X", i), card: card, kind: kind, municipality: code,
+                                                          generation: generation))
+            }
+        }
+        try store.read { tx in
+            let auth = try tx.municipalityCodes(kind: .auth)
+            #expect(auth == ["011002", "131016", "472115"])
+            #expect(try tx.municipalityCodes(kind: .auth, generation: 2) == ["131016", "472115"])
+            #expect(try tx.municipalityCodes(kind: .sign) == ["271004"])
+            #expect(try tx.municipalityCodes(kind: .sign, generation: 2).isEmpty)
+        }
     }
 
     @Test("the typed operations read back what they wrote", arguments: RegisterBackend.allCases)

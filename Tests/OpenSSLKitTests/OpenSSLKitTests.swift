@@ -76,3 +76,79 @@ struct OpenSSLKitTests {
         #expect(throws: (any Error).self) { try KeyIdentifier.method1(subjectPublicKeyInfo: [0x30, 0x00]) }
     }
 }
+
+/// `CertificateSigner` (one-pass TBSCertificate, prepared RSA contexts) against `X509_sign`.
+struct CertificateSignerTests {
+    static let leafKey = try! PrivateKey.generateRSA(bits: 2048)
+
+    static func templates() throws -> [CertificateTemplate] {
+        let issuer = OpenSSLKitTests.name
+        let subject = try DistinguishedName(parsing: ["C=JP", "L=Tokyo", "L=Chiyoda-ku", "CN=2026112600000001000000000000001"])
+        let basic = CertificateExtension(oid: "2.5.29.19", critical: true, value: DER.sequence([]))
+        let usage = CertificateExtension(oid: "2.5.29.15", critical: true, value: DER.namedBits([0]))
+        let policy = CertificateExtension(oid: "2.5.29.32", critical: true,
+                                          value: DER.sequence([DER.sequence([DER.knownOID("1.2.392.200149.8.5.1.1.10")])]))
+        let private_ = CertificateExtension(oid: "1.2.392.200149.8.5.5.1", critical: false, value: DER.utf8("山田 太郎"))
+        var result: [CertificateTemplate] = []
+        // A leaf with its key pair, a long serial with the top bit set, times on both sides of 2050.
+        var a = CertificateTemplate(serial: [0x81] + [UInt8](repeating: 0x5A, count: 15), notBefore: Date(timeIntervalSince1970: 1_795_000_000.7),
+                                    notAfter: Date(timeIntervalSince1970: 2_600_000_000), issuer: issuer, subject: subject,
+                                    subjectKeyPair: leafKey, extensions: [basic, usage, policy, private_])
+        a.issuerDER = issuer.der
+        result.append(a)
+        // A public key only, leading zero bytes in the serial, no extensions, a time before 1970.
+        result.append(CertificateTemplate(serial: [0, 0, 0x7F, 1], notBefore: Date(timeIntervalSince1970: -86_400 * 400),
+                                          notAfter: Date(timeIntervalSince1970: 1_795_000_000), issuer: issuer, subject: issuer,
+                                          subjectPublicKey: try leafKey.publicKeyDER(), extensions: []))
+        // A subject given as bytes.
+        var c = CertificateTemplate(serial: [0x01], notBefore: Date(timeIntervalSince1970: 1_795_000_000), notAfter: Date(timeIntervalSince1970: 1_900_000_000),
+                                    issuer: issuer, subject: subject, subjectKeyPair: leafKey, extensions: [usage])
+        c.subjectDER = subject.der
+        result.append(c)
+        return result
+    }
+
+    @Test("the SubjectPublicKeyInfo written from n and e is the one OpenSSL's encoder writes")
+    func publicKeyInfo() throws {
+        for key in [OpenSSLKitTests.key, Self.leafKey, try PrivateKey.generateRSA(bits: 1024), try PrivateKey.generateRSA(bits: 3072)] {
+            let ours = try key.publicKeyDER()
+            #expect(ours == (try key.encodedPublicKeyDER()))
+            #expect(try PublicKey(der: ours).der() == ours)
+            #expect(try key.publicKeyDER() == ours)
+        }
+    }
+
+    @Test("the one-pass certificate is byte for byte the one X509_sign makes, and OpenSSL verifies it")
+    func sameBytesAsX509Sign() throws {
+        let signer = CertificateSigner(key: OpenSSLKitTests.key, copies: 2)
+        #expect(signer.isRSA)
+        let root = try OpenSSLKitTests.selfSigned()
+        for template in try Self.templates() {
+            let expected = try template.sign(with: OpenSSLKitTests.key).der()
+            let ours = try signer.signDER(template)
+            #expect(ours == expected)
+            let parsed = try Certificate(der: ours)
+            #expect(parsed.isSigned(by: root))
+            #expect(try parsed.der() == ours)
+        }
+    }
+
+    @Test("several threads signing at once get correct certificates")
+    func concurrentSigning() throws {
+        let signer = CertificateSigner(key: OpenSSLKitTests.key, copies: 2)
+        let template = try Self.templates()[0]
+        let expected = try template.sign(with: OpenSSLKitTests.key).der()
+        final class Box: @unchecked Sendable { var ok = [Bool](repeating: false, count: 32) }
+        let box = Box()
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: 32) { i in
+            var t = template
+            t.serial = [UInt8(i + 1)]
+            let reference = try? t.sign(with: OpenSSLKitTests.key).der()
+            let ours = try? signer.signDER(t)
+            lock.lock(); box.ok[i] = ours != nil && ours == reference; lock.unlock()
+        }
+        #expect(box.ok.allSatisfy { $0 })
+        #expect(try signer.signDER(template) == expected)
+    }
+}
