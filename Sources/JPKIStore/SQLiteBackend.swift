@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import JPKIDomain
 
 /// A GRDB connection inside one transaction. Every statement is a cached (prepared once per
@@ -53,20 +54,88 @@ final class SQLiteConnection: SQLConnection {
     }
 }
 
-/// `PRAGMA data_version` on a dedicated read-only connection: the number changes whenever another
-/// connection, in this process or another, commits to the database. Asking costs a few microseconds
-/// and no lock, so a server can ask before every answer.
+/// "Has any connection, in this process or another, committed since I last asked?", asked before
+/// every OCSP answer, so it must cost next to nothing.
+///
+/// The authority is `PRAGMA data_version` on a dedicated read-only connection (raw SQLite, a prepared
+/// statement under a mutex: no queue hop). Running it opens and closes a read transaction, which takes
+/// file locks (two `fcntl` calls). So the probe first looks at the wal-index header, the first 48
+/// bytes of the `-shm` file that every connection of a WAL database maps (https://sqlite.org/walformat.html,
+/// "The WAL-Index Header"). Every commit rewrites it: `iChange` counts transactions, `mxFrame` and the
+/// salts and checksum move with it. When those bytes are exactly the ones seen at the last asking,
+/// nothing was committed since and the last number still holds; when anything differs (a commit, a
+/// checkpoint that restarts the WAL, a header being written at this instant) the pragma is asked.
+/// The header is read before the pragma, so a commit between the two is seen at the next call.
 final class SQLiteChangeProbe: @unchecked Sendable {
-    private let queue: DatabaseQueue
+    private let lock = NSLock()
+    private let db: OpaquePointer
+    private let statement: OpaquePointer
+    /// The wal-index header, mapped read-only (nil: not a WAL database; every call asks the pragma).
+    private var header: UnsafeRawPointer?
+    private var mapped: (address: UnsafeMutableRawPointer, length: Int)?
+    private var seenHeader: [UInt64] = Array(repeating: 0, count: 6)
+    private var seenVersion: Int64?
+
+    static let headerBytes = 48
 
     init(path: String) throws {
-        var config = Configuration()
-        config.readonly = true
-        config.busyMode = .timeout(15)
-        queue = try DatabaseQueue(path: path, configuration: config)
+        var handle: OpaquePointer?
+        guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            if let handle { sqlite3_close_v2(handle) }
+            throw RegisterError("opening \(path) for the change probe: \(message)")
+        }
+        sqlite3_busy_timeout(handle, 15_000)
+        var prepared: OpaquePointer?
+        guard sqlite3_prepare_v2(handle, "PRAGMA data_version", -1, &prepared, nil) == SQLITE_OK, let prepared else {
+            let message = String(cString: sqlite3_errmsg(handle))
+            sqlite3_close_v2(handle)
+            throw RegisterError("preparing PRAGMA data_version: \(message)")
+        }
+        db = handle
+        statement = prepared
+        // The first asking opens the WAL index (the -shm file); map its first page to watch the header.
+        _ = try askLocked()
+        let shm = path + "-shm"
+        let fd = open(shm, O_RDONLY)
+        if fd >= 0 {
+            defer { close(fd) }
+            var info = stat()
+            if fstat(fd, &info) == 0, Int(info.st_size) >= 4096,
+               let address = mmap(nil, 4096, PROT_READ, MAP_SHARED, fd, 0), address != MAP_FAILED {
+                mapped = (address, 4096)
+                header = UnsafeRawPointer(address)
+            }
+        }
     }
 
+    deinit {
+        if let mapped { munmap(mapped.address, mapped.length) }
+        sqlite3_finalize(statement)
+        sqlite3_close_v2(db)
+    }
+
+    /// Whether the wal-index header is watched (false: every call runs the pragma).
+    var watchesHeader: Bool { header != nil }
+
     func dataVersion() throws -> Int64 {
-        try queue.inDatabase { db in try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0 }
+        lock.lock(); defer { lock.unlock() }
+        guard let header else { return try askLocked() }
+        // isInit (byte 12) set and the six words equal to the last ones seen: nothing committed since.
+        var now = [UInt64](repeating: 0, count: 6)
+        for i in 0..<6 { now[i] = header.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) }
+        if let seenVersion, now == seenHeader, header.load(fromByteOffset: 12, as: UInt8.self) == 1 { return seenVersion }
+        let version = try askLocked()
+        seenHeader = now
+        seenVersion = version
+        return version
+    }
+
+    private func askLocked() throws -> Int64 {
+        defer { sqlite3_reset(statement) }
+        guard sqlite3_step(statement) == SQLITE_ROW else {
+            throw RegisterError("PRAGMA data_version: \(String(cString: sqlite3_errmsg(db)))")
+        }
+        return sqlite3_column_int64(statement, 0)
     }
 }

@@ -78,6 +78,11 @@ public final class ChangeProbe: Sendable {
     let backend: Backend
     init(_ backend: Backend) { self.backend = backend }
 
+    /// Whether answers are checked against the SQLite wal-index header first (see `SQLiteChangeProbe`).
+    public var watchesWALIndex: Bool {
+        if case .sqlite(let probe) = backend { probe.watchesHeader } else { false }
+    }
+
     public func dataVersion() throws -> Int64 {
         switch backend {
         case .sqlite(let probe): try probe.dataVersion()

@@ -327,4 +327,52 @@ struct StoreBackendTests {
         try other.write { try $0.setMeta("x", "2") }
         #expect(try probe.dataVersion() != after)
     }
+
+    @Test("the SQLite probe's wal-index fast path sees every commit of another process, through WAL checkpoints and restarts")
+    func changeProbeAcrossProcesses() throws {
+        guard let register = try RegisterBackend.sqlite.fresh() else { return }
+        let server = try register.open()
+        let probe = try server.changeProbe()
+        #expect(probe.watchesWALIndex)
+        // Another process commits 120 times; every tenth commit is followed by a checkpoint, every
+        // thirtieth by one that truncates the WAL (the next commit restarts it from frame 1).
+        let script = """
+            import sqlite3, sys
+            db = sqlite3.connect(sys.argv[1], isolation_level=None)
+            db.execute("PRAGMA busy_timeout = 15000")
+            for line in sys.stdin:
+                i = int(line)
+                db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('probe', ?)", (str(i),))
+                if i % 30 == 0: db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                elif i % 10 == 0: db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                print(i, flush=True)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, register.location]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var last = try probe.dataVersion()
+        var unchangedSeen = 0, changedSeen = 0
+        for i in 1...120 {
+            input.fileHandleForWriting.write(Data("\(i)\n".utf8))
+            // Wait for the other process to say it committed.
+            var reply = Data()
+            while !reply.contains(0x0A) { let chunk = output.fileHandleForReading.availableData; if chunk.isEmpty { break }; reply += chunk }
+            #expect(String(decoding: reply, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "\(i)")
+            let now = try probe.dataVersion()
+            if now != last { changedSeen += 1 }
+            // Asked again with nothing committed: the same number (the fast path).
+            if try probe.dataVersion() == now { unchangedSeen += 1 }
+            last = now
+        }
+        input.fileHandleForWriting.closeFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(changedSeen == 120)
+        #expect(unchangedSeen == 120)
+    }
 }
