@@ -70,13 +70,10 @@ final class SQLiteChangeProbe: @unchecked Sendable {
     private let lock = NSLock()
     private let db: OpaquePointer
     private let statement: OpaquePointer
-    /// The wal-index header, mapped read-only (nil: not a WAL database; every call asks the pragma).
+    /// The wal-index header as SQLite maps it (nil: not available; every call asks the pragma).
     private var header: UnsafeRawPointer?
-    private var mapped: (address: UnsafeMutableRawPointer, length: Int)?
     private var seenHeader: [UInt64] = Array(repeating: 0, count: 6)
     private var seenVersion: Int64?
-
-    static let headerBytes = 48
 
     init(path: String) throws {
         var handle: OpaquePointer?
@@ -94,23 +91,21 @@ final class SQLiteChangeProbe: @unchecked Sendable {
         }
         db = handle
         statement = prepared
-        // The first asking opens the WAL index (the -shm file); map its first page to watch the header.
+        // The first asking opens the WAL index. Its first region is found through SQLite's own VFS
+        // (xShmMap on the connection's file, region 0): SQLite's mapping, valid while this connection is
+        // open. Never through a file descriptor of our own on the -shm file: closing it would drop every
+        // POSIX lock this process holds on that file, SQLite's included, and the next process to open the
+        // database would take itself for the first, truncate the -shm and rebuild it under our feet.
         _ = try askLocked()
-        let shm = path + "-shm"
-        let fd = open(shm, O_RDONLY)
-        if fd >= 0 {
-            defer { close(fd) }
-            var info = stat()
-            if fstat(fd, &info) == 0, Int(info.st_size) >= 4096,
-               let address = mmap(nil, 4096, PROT_READ, MAP_SHARED, fd, 0), address != MAP_FAILED {
-                mapped = (address, 4096)
-                header = UnsafeRawPointer(address)
-            }
+        var file: UnsafeMutablePointer<sqlite3_file>?
+        if sqlite3_file_control(handle, "main", SQLITE_FCNTL_FILE_POINTER, &file) == SQLITE_OK, let file,
+           let methods = file.pointee.pMethods, methods.pointee.iVersion >= 2, let shmMap = methods.pointee.xShmMap {
+            var region: UnsafeMutableRawPointer?
+            if shmMap(file, 0, 32_768, 0, &region) == SQLITE_OK, let region { header = UnsafeRawPointer(region) }
         }
     }
 
     deinit {
-        if let mapped { munmap(mapped.address, mapped.length) }
         sqlite3_finalize(statement)
         sqlite3_close_v2(db)
     }

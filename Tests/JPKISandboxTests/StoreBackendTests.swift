@@ -336,8 +336,20 @@ struct StoreBackendTests {
         #expect(probe.watchesWALIndex)
         // Another process commits 120 times; every tenth commit is followed by a checkpoint, every
         // thirtieth by one that truncates the WAL (the next commit restarts it from frame 1).
+        // First, before it opens the database itself: this process still holds SQLite's shared lock on
+        // the -shm file's dead-man byte (offset 128), so no other process takes itself for the first
+        // and rebuilds the wal-index (a probe that closed a descriptor of its own on the file once
+        // dropped every lock of the process, and a serve died of SIGBUS).
         let script = """
-            import sqlite3, sys
+            import fcntl, os, sqlite3, sys
+            fd = os.open(sys.argv[1] + "-shm", os.O_RDWR)
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 128)
+                print("dms-free", flush=True)
+                fcntl.lockf(fd, fcntl.LOCK_UN, 1, 128)
+            except OSError:
+                print("dms-held", flush=True)
+            os.close(fd)
             db = sqlite3.connect(sys.argv[1], isolation_level=None)
             db.execute("PRAGMA busy_timeout = 15000")
             for line in sys.stdin:
@@ -355,6 +367,9 @@ struct StoreBackendTests {
         process.standardOutput = output
         try process.run()
         defer { if process.isRunning { process.terminate() } }
+        var first = Data()
+        while !first.contains(0x0A) { let chunk = output.fileHandleForReading.availableData; if chunk.isEmpty { break }; first += chunk }
+        #expect(String(decoding: first, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "dms-held")
         var last = try probe.dataVersion()
         var unchangedSeen = 0, changedSeen = 0
         for i in 1...120 {
