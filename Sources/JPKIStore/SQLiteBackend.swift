@@ -72,7 +72,8 @@ final class SQLiteChangeProbe: @unchecked Sendable {
     private let statement: OpaquePointer
     /// The wal-index header as SQLite maps it (nil: not available; every call asks the pragma).
     private var header: UnsafeRawPointer?
-    private var seenHeader: [UInt64] = Array(repeating: 0, count: 6)
+    private typealias Header = (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+    private var seenHeader: Header = (0, 0, 0, 0, 0, 0)
     private var seenVersion: Int64?
 
     init(path: String) throws {
@@ -117,8 +118,8 @@ final class SQLiteChangeProbe: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         guard let header else { return try askLocked() }
         // isInit (byte 12) set and the six words equal to the last ones seen: nothing committed since.
-        var now = [UInt64](repeating: 0, count: 6)
-        for i in 0..<6 { now[i] = header.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) }
+        func word(_ i: Int) -> UInt64 { header.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) }
+        let now: Header = (word(0), word(1), word(2), word(3), word(4), word(5))
         if let seenVersion, now == seenHeader, header.load(fromByteOffset: 12, as: UInt8.self) == 1 { return seenVersion }
         let version = try askLocked()
         seenHeader = now

@@ -15,7 +15,7 @@ public final class CertificateSigner: @unchecked Sendable {
     private let copies: Int
     private let lock = NSLock()
     private var pool: RSASigningPool?
-    public let isRSA: Bool
+    let isRSA: Bool
 
     /// `copies`: how many threads may sign at once without waiting (each copy is a copy of the key).
     public init(key: PrivateKey, copies: Int = ProcessInfo.processInfo.activeProcessorCount) {
@@ -46,8 +46,8 @@ public final class CertificateSigner: @unchecked Sendable {
         }
         if let failure { throw failure }
         var body = tbs
-        body.reserveCapacity(tbs.count + Self.sha256WithRSA.count + signature.count + 8)
-        body += Self.sha256WithRSA
+        body.reserveCapacity(tbs.count + OCSPResponseEncoder.sha256WithRSA.count + signature.count + 8)
+        body += OCSPResponseEncoder.sha256WithRSA
         body.append(DER.bitString)
         body += DER.length(signature.count + 1)
         body.append(0)
@@ -55,12 +55,6 @@ public final class CertificateSigner: @unchecked Sendable {
         return [DER.sequence] + DER.length(body.count) + body
     }
 
-    public func sign(_ template: CertificateTemplate) throws(OpenSSLError) -> Certificate {
-        try Certificate(der: signDER(template))
-    }
-
-    /// AlgorithmIdentifier sha256WithRSAEncryption with NULL parameters, as OpenSSL writes it.
-    static let sha256WithRSA: [UInt8] = DER.sequence([DER.knownOID("1.2.840.113549.1.1.11"), DER.nullValue()])
 }
 
 extension CertificateTemplate {
@@ -71,7 +65,7 @@ extension CertificateTemplate {
         body.reserveCapacity(1024 + publicKey.count + extensions.reduce(0) { $0 + $1.value.count + 16 })
         body += DER.explicit(0, DER.integer(2))                      // version v3
         body += DER.unsignedInteger(serial)
-        body += CertificateSigner.sha256WithRSA
+        body += OCSPResponseEncoder.sha256WithRSA
         body += issuerDER ?? issuer.der
         var validity: [UInt8] = []
         DERTime.append(Int64(notBefore.timeIntervalSince1970), to: &validity)

@@ -54,7 +54,7 @@ public final class PrivateKey: @unchecked Sendable {
         return made
     }
 
-    /// The encoder's output, for tests that compare it with `publicKeyDER()`.
+    /// OpenSSL's encoder: for keys other than RSA, and for the test that compares it with `publicKeyDER()`.
     func encodedPublicKeyDER() throws(OpenSSLError) -> [UInt8] {
         try encodeDER("i2d_PUBKEY") { i2d_PUBKEY(pointer, $0) }
     }
